@@ -1,0 +1,11 @@
+"""The from-scratch neural network: NumPy only, no scikit-learn.
+
+``Layer`` and ``NeuralNetwork`` are the building blocks; activations, losses,
+initialisers, optimizers and schedules are small name -> function registries;
+``training`` holds the mini-batch loop.
+"""
+
+from .layers import Layer
+from .network import NeuralNetwork
+
+__all__ = ["Layer", "NeuralNetwork"]

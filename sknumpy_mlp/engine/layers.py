@@ -1,0 +1,204 @@
+"""Dense layers: an affine map followed by an activation."""
+
+import numbers
+
+import numpy as np
+
+from .activations import ACTIVATIONS, DERIVATIVES, resolve_activation
+from .initializers import INITIALIZERS, default_initializer
+
+#: The floating-point types the engine computes in.
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def resolve_dtype(dtype):
+    """Return ``np.float32`` or ``np.float64`` for ``dtype``.
+
+    Raises
+    ------
+    ValueError
+        For any other type.
+    """
+    try:
+        resolved = np.dtype(dtype).type
+    except TypeError:
+        resolved = None
+    if resolved not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}.")
+    return resolved
+
+
+def as_generator(random_state):
+    """Turn ``None``, an int or a Generator into a :class:`numpy.random.Generator`."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or (
+        isinstance(random_state, numbers.Integral)
+        and not isinstance(random_state, bool)
+    ):
+        return np.random.default_rng(random_state)
+    raise ValueError(
+        "random_state must be None, an int or a numpy.random.Generator, "
+        f"got {random_state!r}."
+    )
+
+
+def _check_size(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+class Layer:
+    r"""A fully connected layer, :math:`A = f(X W + b)`.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Width of the input (the previous layer's ``n_outputs``).
+    n_outputs : int
+        Number of units.
+    activation : {'relu', 'sigmoid', 'logistic', 'tanh', 'softmax', 'identity'}, \
+            default='relu'
+        The activation :math:`f`; ``'sigmoid'`` is an alias of ``'logistic'``.
+    initializer : {'he_normal', 'glorot_uniform'} or None, default=None
+        How the weights are drawn; ``None`` means He for ReLU, Glorot otherwise.
+    random_state : int, numpy.random.Generator or None, default=None
+        Source of the initial weights; an int reproduces them exactly.
+    dtype : {'float32', 'float64'}, default='float32'
+        Floating-point type of the parameters and of every computation.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_inputs, n_outputs)
+    biases : ndarray of shape (n_outputs,)
+    grad_weights, grad_biases : ndarray or None
+        Gradients from the last :meth:`backward` call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknumpy_mlp import Layer
+    >>> layer = Layer(3, 2, activation="relu", random_state=0)
+    >>> layer.forward(np.ones((4, 3), dtype=np.float32)).shape
+    (4, 2)
+    """
+
+    def __init__(
+        self,
+        n_inputs,
+        n_outputs,
+        activation="relu",
+        *,
+        initializer=None,
+        random_state=None,
+        dtype="float32",
+    ):
+        self.n_inputs = _check_size(n_inputs, "n_inputs")
+        self.n_outputs = _check_size(n_outputs, "n_outputs")
+        self.activation = resolve_activation(activation)
+        self.dtype = resolve_dtype(dtype)
+        if initializer is None:
+            initializer = default_initializer(self.activation)
+        if initializer not in INITIALIZERS:
+            raise ValueError(
+                f"Unknown initializer {initializer!r}; "
+                f"expected one of {sorted(INITIALIZERS)}."
+            )
+        self.initializer = initializer
+        rng = as_generator(random_state)
+        self.weights = INITIALIZERS[initializer](
+            self.n_inputs, self.n_outputs, rng, self.dtype
+        )
+        self.biases = np.zeros(self.n_outputs, dtype=self.dtype)
+        self.grad_weights = None
+        self.grad_biases = None
+        self._input = None
+        self._output = None
+
+    @classmethod
+    def from_arrays(cls, weights, biases, activation):
+        """Build a layer around existing arrays (no copy, no initialisation)."""
+        weights = np.asarray(weights)
+        biases = np.asarray(biases)
+        if weights.ndim != 2 or biases.shape != (weights.shape[1],):
+            raise ValueError(
+                f"weights of shape {weights.shape} and biases of shape "
+                f"{biases.shape} do not form a layer: expected (n_inputs, n_outputs) "
+                "and (n_outputs,)."
+            )
+        layer = cls.__new__(cls)
+        layer.n_inputs, layer.n_outputs = (int(s) for s in weights.shape)
+        layer.activation = resolve_activation(activation)
+        layer.dtype = resolve_dtype(weights.dtype)
+        layer.initializer = None
+        layer.weights = weights
+        layer.biases = biases.astype(weights.dtype, copy=False)
+        layer.grad_weights = layer.grad_biases = None
+        layer._input = layer._output = None
+        return layer
+
+    def __repr__(self):
+        return (
+            f"Layer({self.n_inputs}, {self.n_outputs}, activation={self.activation!r})"
+        )
+
+    def linear(self, X, training=False):
+        """Pre-activation :math:`Z = X W + b` (``X`` may be scipy-sparse)."""
+        Z = X @ self.weights
+        Z += self.biases
+        if training:
+            self._input = X
+        return Z
+
+    def activate(self, Z, training=False):
+        """Apply the activation to ``Z`` in place and return it."""
+        A = ACTIVATIONS[self.activation](Z)
+        if training:
+            self._output = A
+        return A
+
+    def forward(self, X, training=False):
+        """Output of the layer for input ``X``.
+
+        With ``training=True`` the input and output are kept for
+        :meth:`backward`.
+        """
+        return self.activate(self.linear(X, training), training)
+
+    def backward(self, grad, *, input_gradient=True):
+        """Back-propagate ``grad``, the gradient with respect to this layer's output.
+
+        Sets :attr:`grad_weights` and :attr:`grad_biases` and returns the
+        gradient with respect to the layer's input (``None`` when
+        ``input_gradient`` is false, which saves a matrix product in the first
+        layer).
+        """
+        delta = DERIVATIVES[self.activation](self._output, grad)
+        return self.backward_linear(delta, input_gradient=input_gradient)
+
+    def backward_linear(self, delta, *, input_gradient=True):
+        r"""Back-propagate ``delta``, the gradient with respect to :math:`Z`.
+
+        .. math::
+            \frac{\partial L}{\partial W} = X^\top \delta, \quad
+            \frac{\partial L}{\partial b} = \sum_i \delta_i, \quad
+            \frac{\partial L}{\partial X} = \delta W^\top
+        """
+        if self._input is None:
+            raise RuntimeError("backward called before forward(X, training=True).")
+        self.grad_weights = np.asarray(self._input.T @ delta)
+        self.grad_biases = delta.sum(axis=0)
+        return delta @ self.weights.T if input_gradient else None
+
+    def parameters(self):
+        """The trainable arrays, ``[weights, biases]`` (updated in place)."""
+        return [self.weights, self.biases]
+
+    def gradients(self):
+        """Gradients matching :meth:`parameters`."""
+        return [self.grad_weights, self.grad_biases]
+
+    def clear(self):
+        """Drop the arrays kept for the backward pass."""
+        self._input = self._output = None

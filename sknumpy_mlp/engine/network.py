@@ -1,0 +1,350 @@
+"""NeuralNetwork: a stack of layers with a loss, trained by back-propagation."""
+
+import numbers
+
+import numpy as np
+
+from .layers import Layer, as_generator
+from .losses import LOSSES, check_loss, default_loss
+from .optimizers import make_optimizer
+from .training import run_epoch
+
+
+class NeuralNetwork:
+    """A feed-forward network: layers added one by one, trained with mini-batches.
+
+    Parameters
+    ----------
+    layers : iterable of Layer, default=()
+        Layers to :meth:`add` straight away.
+    loss : {'categorical_crossentropy', 'binary_crossentropy', 'squared_error'} \
+            or None, default=None
+        ``None`` picks categorical cross-entropy for a softmax output, binary
+        cross-entropy for a sigmoid output and squared error otherwise.
+
+    Attributes
+    ----------
+    layers : list of Layer
+    history_ : list of float
+        Mean training loss of every epoch run by :meth:`fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknumpy_mlp import Layer, NeuralNetwork
+    >>> model = NeuralNetwork()
+    >>> model.add(Layer(4, 8, activation="relu", random_state=0))
+    >>> model.add(Layer(8, 3, activation="softmax", random_state=1))
+    >>> model.predict(np.zeros((2, 4))).shape
+    (2, 3)
+    """
+
+    def __init__(self, layers=(), *, loss=None):
+        self.layers = []
+        self.loss = loss
+        self.history_ = []
+        for layer in layers:
+            self.add(layer)
+
+    def __repr__(self):
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"NeuralNetwork([{inner}])"
+
+    def add(self, layer):
+        """Append ``layer``; its input width must equal the last layer's output width.
+
+        Raises
+        ------
+        ValueError
+            If the layer does not fit onto the network.
+        """
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Expected a Layer, got {type(layer).__name__}.")
+        if self.layers:
+            last = self.layers[-1]
+            if layer.n_inputs != last.n_outputs:
+                raise ValueError(
+                    f"Cannot add a layer with {layer.n_inputs} inputs after a layer "
+                    f"with {last.n_outputs} outputs: n_inputs must be "
+                    f"{last.n_outputs}."
+                )
+            if layer.dtype != last.dtype:
+                raise ValueError(
+                    f"Cannot add a {np.dtype(layer.dtype).name} layer to a "
+                    f"{np.dtype(last.dtype).name} network."
+                )
+
+        self.layers.append(layer)
+
+    def pop(self):
+        """Remove and return the last layer."""
+        if not self.layers:
+            raise IndexError("pop from a network without layers.")
+        return self.layers.pop()
+
+    @property
+    def n_inputs(self):
+        """Input width (of the first layer)."""
+        return self._checked_layers()[0].n_inputs
+
+    @property
+    def n_outputs(self):
+        """Output width (of the last layer)."""
+        return self._checked_layers()[-1].n_outputs
+
+    @property
+    def dtype(self):
+        """Floating-point type of the parameters."""
+        return self._checked_layers()[0].dtype
+
+    @property
+    def loss_name(self):
+        """The loss used for training (resolved from the output layer if unset)."""
+        output = self._checked_layers()[-1].activation
+        loss = default_loss(output) if self.loss is None else self.loss
+        check_loss(loss, output)
+        return loss
+
+    def _checked_layers(self):
+        if not self.layers:
+            raise ValueError("The network has no layers: add at least one Layer.")
+        return self.layers
+
+    def check_input(self, X):
+        """Return ``X`` as a 2-D array of the network's dtype, or raise ValueError."""
+        n_inputs, dtype = self.n_inputs, self.dtype
+        if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse, kept sparse
+            X = X.tocsr().astype(dtype, copy=False)
+            values = X.data
+        else:
+            try:
+                X = np.asarray(X)
+            except ValueError as exc:
+                raise ValueError(
+                    f"Input X could not be read as an array: {exc}"
+                ) from exc
+            if X.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"Input X must be numeric, got an array of dtype {X.dtype}."
+                )
+            X = X.astype(dtype, copy=False)
+            values = X
+        if X.ndim != 2:
+            hint = (
+                " Use X.reshape(1, -1) for a single sample."
+                if X.ndim == 1
+                else " Flatten each sample first, e.g. X.reshape(len(X), -1)."
+            )
+            raise ValueError(
+                f"Expected a 2-D input of shape (n_samples, {n_inputs}), "
+                f"got shape {X.shape}.{hint}"
+            )
+        if X.shape[0] == 0:
+            raise ValueError("Input X is empty: it has 0 samples.")
+        if X.shape[1] != n_inputs:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the network expects {n_inputs}."
+            )
+        if not np.isfinite(values).all():
+            raise ValueError("Input X contains NaN or infinity.")
+        return X
+
+    def check_targets(self, Y, n_samples):
+        """Return targets as a 2-D array matching the output layer.
+
+        Accepts one-hot (or, for squared error, real-valued) rows of width
+        ``n_outputs``, or a 1-D vector of integer class indices, which is
+        one-hot encoded (for a single sigmoid output: used as the 0/1 column).
+        """
+        n_outputs, dtype = self.n_outputs, self.dtype
+        Y = np.asarray(Y)
+        if Y.dtype.kind not in "biuf":
+            raise ValueError(f"Targets Y must be numeric, got dtype {Y.dtype}.")
+        if Y.shape[0] != n_samples:
+            raise ValueError(
+                f"X has {n_samples} samples but Y has {Y.shape[0]}: they must match."
+            )
+        if Y.ndim == 1:
+            if n_outputs == 1:
+                return Y.astype(dtype).reshape(-1, 1)
+            if (
+                not np.array_equal(Y, np.round(Y))
+                or Y.min() < 0
+                or Y.max() >= n_outputs
+            ):
+                raise ValueError(
+                    f"1-D targets must be class indices in [0, {n_outputs - 1}]."
+                )
+            one_hot = np.zeros((n_samples, n_outputs), dtype=dtype)
+            one_hot[np.arange(n_samples), Y.astype(np.intp)] = 1
+            return one_hot
+        if Y.ndim != 2 or Y.shape[1] != n_outputs:
+            raise ValueError(
+                f"Targets Y must have shape ({n_samples}, {n_outputs}) or "
+                f"({n_samples},), got {Y.shape}."
+            )
+        if not np.isfinite(Y).all():
+            raise ValueError("Targets Y contain NaN or infinity.")
+        return Y.astype(dtype, copy=False)
+
+    def forward(self, X, training=False):
+        """Run ``X`` (already checked) through every layer; return the output."""
+        for layer in self._checked_layers():
+            X = layer.forward(X, training)
+        return X
+
+    def logits(self, X):
+        """Pre-activation of the output layer for ``X`` (already checked)."""
+        layers = self._checked_layers()
+        for layer in layers[:-1]:
+            X = layer.forward(X)
+        return layers[-1].linear(X)
+
+    def predict(self, X):
+        """Output of the network (class probabilities for a softmax output).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
+        return self.forward(self.check_input(X))
+
+    def parameters(self):
+        """All trainable arrays, layer by layer: ``[W1, b1, W2, b2, ...]``."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def loss_and_gradients(self, X, Y, *, loss=None, alpha=0.0):
+        r"""Mean loss on ``(X, Y)`` and its gradient for every parameter.
+
+        With ``alpha > 0`` the L2 penalty
+        :math:`\frac{\alpha}{2n} \sum_l \lVert W_l \rVert_F^2` is added (to the
+        weights, not the biases), as scikit-learn's MLP does.
+
+        Returns
+        -------
+        loss : float
+        grads : list of ndarray
+            In the order of :meth:`parameters`.
+        """
+        layers = self._checked_layers()
+        loss = self.loss_name if loss is None else loss
+        A = X
+        for layer in layers[:-1]:
+            A = layer.forward(A, training=True)
+        output = layers[-1]
+        Z = output.linear(A, training=True)
+        value, delta, _ = LOSSES[loss](Z, Y, output.activation)
+        grad = output.backward_linear(delta, input_gradient=len(layers) > 1)
+        for i in range(len(layers) - 2, -1, -1):
+            grad = layers[i].backward(grad, input_gradient=i > 0)
+        grads = [g for layer in layers for g in layer.gradients()]
+        if alpha:
+            n = X.shape[0]
+            value += (
+                0.5
+                * alpha
+                / n
+                * sum(float((layer.weights**2).sum()) for layer in layers)
+            )
+            for i, layer in enumerate(layers):
+                grads[2 * i] += (alpha / n) * layer.weights
+        return value, grads
+
+    def clear(self):
+        """Drop the arrays every layer kept for the backward pass."""
+        for layer in self.layers:
+            layer.clear()
+
+    def fit(
+        self,
+        X,
+        Y,
+        epochs=20,
+        learning_rate=0.01,
+        batch_size=100,
+        *,
+        optimizer="sgd",
+        momentum=0.0,
+        nesterov=False,
+        alpha=0.0,
+        shuffle=True,
+        random_state=None,
+        verbose=True,
+    ):
+        """Train with mini-batch gradient descent, printing the cost of every epoch.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        Y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+            One-hot targets, or integer class indices.
+        epochs : int, default=20
+        learning_rate : float, default=0.01
+        batch_size : int, default=100
+        optimizer : {'sgd', 'adam'}, default='sgd'
+        momentum : float, default=0.0
+            For SGD.
+        nesterov : bool, default=False
+            For SGD with momentum.
+        alpha : float, default=0.0
+            L2 penalty.
+        shuffle : bool, default=True
+            Shuffle the rows every epoch.
+        random_state : int, numpy.random.Generator or None, default=None
+            Seeds the shuffling.
+        verbose : bool, default=True
+            Print ``Average Cost for epoch N: x.xxx`` after every epoch.
+
+        Returns
+        -------
+        self : NeuralNetwork
+        """
+        for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Integral)
+                or value < 1
+            ):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not (isinstance(learning_rate, numbers.Real) and learning_rate > 0):
+            raise ValueError(
+                f"learning_rate must be a positive number, got {learning_rate!r}."
+            )
+        X = self.check_input(X)
+        Y = self.check_targets(Y, X.shape[0])
+        loss = self.loss_name
+        options = {"learning_rate": learning_rate}
+        if optimizer == "sgd":
+            options.update(momentum=momentum, nesterov=nesterov)
+        opt = make_optimizer(optimizer, self.parameters(), **options)
+        rng = as_generator(random_state) if shuffle else None
+        for epoch in range(1, epochs + 1):
+            cost = run_epoch(
+                self, opt, X, Y, batch_size=batch_size, loss=loss, alpha=alpha, rng=rng
+            )
+            if not np.isfinite(cost):
+                raise FloatingPointError(
+                    f"The cost became {cost} in epoch {epoch}: training diverged. "
+                    f"Try a smaller learning_rate (it is {learning_rate:g})."
+                )
+            self.history_.append(cost)
+            if verbose:
+                print(f"Average Cost for epoch {epoch}: {cost:.3f}")
+        return self
+
+    def save(self, path):
+        """Write the network to ``path`` as a ``.npz`` file (no pickle)."""
+        from ..persistence import save_network
+
+        save_network(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read a network written by :meth:`save`; never executes code from the file."""
+        from ..persistence import load_network
+
+        return load_network(path)

@@ -1,0 +1,149 @@
+r"""Stochastic optimizers that update parameter arrays in place.
+
+An optimizer is built for a list of parameter arrays; :meth:`step` takes the
+matching gradients and changes the parameters in place. Its whole state is
+``state_dict()``, a dict of plain arrays and numbers, so it can be saved and
+restored. The formulas follow scikit-learn's ``_stochastic_optimizers``.
+"""
+
+import numpy as np
+
+
+class SGD:
+    r"""Stochastic gradient descent with optional (Nesterov) momentum.
+
+    .. math::
+        v \leftarrow \mu v - \eta g, \qquad
+        \theta \leftarrow \theta + v \quad
+        (\text{Nesterov: } \theta \leftarrow \theta + \mu v - \eta g)
+
+    Parameters
+    ----------
+    params : list of ndarray
+        The arrays to update.
+    learning_rate : float, default=0.01
+    momentum : float, default=0.0
+    nesterov : bool, default=False
+    """
+
+    def __init__(self, params, learning_rate=0.01, momentum=0.0, nesterov=False):
+        self.params = list(params)
+        self.learning_rate = float(learning_rate)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.velocities = (
+            [np.zeros_like(p) for p in self.params] if self.momentum > 0 else None
+        )
+        self.t = 0
+
+    def step(self, grads):
+        """Apply one update with ``grads`` (one per parameter)."""
+        self.t += 1
+        lr = self.learning_rate
+        if self.velocities is None:
+            for p, g in zip(self.params, grads, strict=True):
+                p -= lr * g
+            return
+        mu = self.momentum
+        for p, g, v in zip(self.params, grads, self.velocities, strict=True):
+            v *= mu
+            v -= lr * g
+            if self.nesterov:
+                p += mu * v - lr * g
+            else:
+                p += v
+
+    def state_dict(self):
+        """Arrays and numbers that fully describe the optimizer's state."""
+        state = {"t": self.t, "learning_rate": self.learning_rate}
+        if self.velocities is not None:
+            state["velocities"] = self.velocities
+        return state
+
+    def load_state_dict(self, state):
+        """Restore what :meth:`state_dict` returned."""
+        self.t = int(state["t"])
+        self.learning_rate = float(state["learning_rate"])
+        if "velocities" in state:
+            self.velocities = _matching(state["velocities"], self.params)
+
+
+class Adam:
+    r"""Adam (Kingma and Ba, 2014).
+
+    .. math::
+        m \leftarrow \beta_1 m + (1 - \beta_1) g, \quad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \quad
+        \theta \leftarrow \theta - \eta \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t}
+            \frac{m}{\sqrt{v} + \epsilon}
+
+    Parameters
+    ----------
+    params : list of ndarray
+    learning_rate : float, default=0.001
+    beta_1, beta_2 : float, default=0.9, 0.999
+    epsilon : float, default=1e-8
+    """
+
+    def __init__(
+        self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
+        self.params = list(params)
+        self.learning_rate = float(learning_rate)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.ms = [np.zeros_like(p) for p in self.params]
+        self.vs = [np.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    def step(self, grads):
+        """Apply one update with ``grads`` (one per parameter)."""
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        lr = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        for p, g, m, v in zip(self.params, grads, self.ms, self.vs, strict=True):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            p -= lr * m / (np.sqrt(v) + self.epsilon)
+
+    def state_dict(self):
+        """Arrays and numbers that fully describe the optimizer's state."""
+        return {
+            "t": self.t,
+            "learning_rate": self.learning_rate,
+            "ms": self.ms,
+            "vs": self.vs,
+        }
+
+    def load_state_dict(self, state):
+        """Restore what :meth:`state_dict` returned."""
+        self.t = int(state["t"])
+        self.learning_rate = float(state["learning_rate"])
+        self.ms = _matching(state["ms"], self.params)
+        self.vs = _matching(state["vs"], self.params)
+
+
+def _matching(arrays, params):
+    arrays = [np.array(a, dtype=p.dtype) for a, p in zip(arrays, params, strict=True)]
+    for a, p in zip(arrays, params, strict=True):
+        if a.shape != p.shape:
+            raise ValueError(
+                f"Optimizer state of shape {a.shape} does not match a parameter "
+                f"of shape {p.shape}."
+            )
+    return arrays
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def make_optimizer(name, params, **options):
+    """Build optimizer ``name`` ('sgd' or 'adam') for ``params``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(
+            f"Unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}."
+        )
+    return OPTIMIZERS[name](params, **options)

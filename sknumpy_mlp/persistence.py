@@ -1,0 +1,512 @@
+"""The ``.npz`` model format: arrays plus one JSON metadata entry, never a pickle.
+
+A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` members) holding
+
+* ``metadata``: UTF-8 JSON as a 1-D ``uint8`` array: the format name and
+  version, the package version, the class, the layer specification, the
+  hyper-parameters and scalar fitted attributes, and a SHA-256 of every other
+  member;
+* ``weights_<i>``, ``biases_<i>``: the parameters of layer ``i``;
+* for an estimator: ``classes``, ``loss_curve``, optionally ``feature_names``,
+  ``validation_scores`` and the optimizer's arrays ``optimizer_<name>_<i>``.
+
+Files are read with ``numpy.load(allow_pickle=False)`` only, so loading never
+runs code; every name, dtype, shape and checksum is verified before an object
+is built, and anything wrong raises a ``ValueError`` that says what.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+
+import numpy as np
+
+from ._version import __version__
+from .engine import Layer, NeuralNetwork
+from .engine.activations import ACTIVATIONS
+from .engine.losses import LOSSES
+
+FORMAT_NAME = "sknumpy-mlp"
+#: Version of the file layout written by this package; see docs/model_format.rst.
+FORMAT_VERSION = 1
+_FLOAT_DTYPES = ("float32", "float64")
+_CLASSES = ("NeuralNetwork", "MLPScratchClassifier")
+
+
+# ------------------------------------------------------------------- writing
+
+
+def save_network(network, path):
+    """Write a :class:`NeuralNetwork` to ``path`` (see the module docstring)."""
+    layers = network._checked_layers()
+    arrays = _layer_arrays(layers)
+    meta = {
+        "class": "NeuralNetwork",
+        "layers": _layer_spec(layers),
+        "dtype": np.dtype(network.dtype).name,
+        "loss": network.loss,
+        "history": [float(c) for c in network.history_],
+    }
+    _write(path, meta, arrays)
+
+
+def save_estimator(estimator, path):
+    """Write a fitted :class:`MLPScratchClassifier` to ``path``."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    network = estimator._network()
+    arrays = _layer_arrays(network.layers)
+    classes = estimator.classes_
+    arrays["classes"] = _plain(classes)
+    arrays["loss_curve"] = np.asarray(estimator.loss_curve_, dtype=np.float64)
+    if estimator.validation_scores_ is not None:
+        arrays["validation_scores"] = np.asarray(
+            estimator.validation_scores_, dtype=np.float64
+        )
+    has_names = hasattr(estimator, "feature_names_in_")
+    if has_names:
+        arrays["feature_names"] = _plain(estimator.feature_names_in_)
+    optimizer = {
+        key: value
+        for key, value in estimator._optimizer_state.items()
+        if not isinstance(value, list)
+    }
+    optimizer["solver"] = estimator._optimizer_solver
+    optimizer["arrays"] = sorted(
+        k for k, v in estimator._optimizer_state.items() if isinstance(v, list)
+    )
+    for key in optimizer["arrays"]:
+        for i, array in enumerate(estimator._optimizer_state[key]):
+            arrays[f"optimizer_{key}_{i}"] = array
+    meta = {
+        "class": "MLPScratchClassifier",
+        "layers": _layer_spec(network.layers),
+        "dtype": np.dtype(network.dtype).name,
+        "params": _encode_params(estimator.get_params()),
+        "fitted": {
+            "n_features_in_": int(estimator.n_features_in_),
+            "n_iter_": int(estimator.n_iter_),
+            "t_": int(estimator.t_),
+            "loss_": float(estimator.loss_),
+            "best_loss_": _optional_float(estimator.best_loss_),
+            "best_validation_score_": _optional_float(estimator.best_validation_score_),
+            "classes_object": classes.dtype == object,
+            "has_feature_names": has_names,
+        },
+        "optimizer": optimizer,
+        "shuffle_state": estimator._shuffle_state,
+    }
+    _write(path, meta, arrays)
+
+
+def _layer_spec(layers):
+    return [
+        {
+            "n_inputs": layer.n_inputs,
+            "n_outputs": layer.n_outputs,
+            "activation": layer.activation,
+        }
+        for layer in layers
+    ]
+
+
+def _layer_arrays(layers):
+    arrays = {}
+    for i, layer in enumerate(layers):
+        arrays[f"weights_{i}"] = layer.weights
+        arrays[f"biases_{i}"] = layer.biases
+    return arrays
+
+
+def _plain(values):
+    """Object arrays (of str or numbers) as a plain unicode or numeric array."""
+    values = np.asarray(values)
+    if values.dtype == object:
+        values = np.array(values.tolist())
+        if values.dtype == object:
+            raise ValueError(
+                "Cannot save labels or feature names of mixed or unsupported types."
+            )
+    return values
+
+
+def _optional_float(value):
+    return None if value is None else float(value)
+
+
+def _encode_params(params):
+    encoded = {}
+    for name, value in params.items():
+        if name == "random_state" and not (value is None or isinstance(value, int)):
+            if isinstance(value, np.integer):
+                value = int(value)
+            else:
+                warnings.warn(
+                    "random_state is a RandomState instance, which a model file "
+                    "cannot hold; the loaded model will have random_state=None.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                value = None
+        encoded[name] = _to_json(value, name)
+    return encoded
+
+
+def _to_json(value, name):
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value)
+    if isinstance(value, tuple | list):
+        items = [_to_json(v, name) for v in value]
+        return {"__tuple__": items} if isinstance(value, tuple) else items
+    raise ValueError(
+        f"Cannot save parameter {name}={value!r}: only numbers, strings, booleans, "
+        "None, lists and tuples of those can be stored without pickle."
+    )
+
+
+def _from_json(value):
+    if isinstance(value, dict) and set(value) == {"__tuple__"}:
+        return tuple(_from_json(v) for v in value["__tuple__"])
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
+
+
+def _write(path, meta, arrays):
+    arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    meta = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        **meta,
+        "sha256": {name: _digest(a) for name, a in arrays.items()},
+    }
+    text = json.dumps(meta, allow_nan=False)
+    arrays["metadata"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # not possible on every platform (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _digest(array):
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+# ------------------------------------------------------------------- reading
+
+
+def load(path):
+    """Read any model file this package writes.
+
+    Returns
+    -------
+    NeuralNetwork or MLPScratchClassifier
+        Whichever object the file holds.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a valid sknumpy-mlp model file.
+    """
+    with _ModelFile(path) as f:
+        if f.meta["class"] == "NeuralNetwork":
+            return f.network()
+        return f.estimator()
+
+
+def load_network(path):
+    """Read a file written by :meth:`NeuralNetwork.save`."""
+    with _ModelFile(path) as f:
+        f.expect("NeuralNetwork")
+        return f.network()
+
+
+def load_estimator(path):
+    """Read a file written by :meth:`MLPScratchClassifier.save`."""
+    with _ModelFile(path) as f:
+        f.expect("MLPScratchClassifier")
+        return f.estimator()
+
+
+class _ModelFile:
+    """An opened, validated model file."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        try:
+            self.npz = np.load(self.path, allow_pickle=False)
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise self.error(f"it is not a readable .npz archive ({exc})") from exc
+        if not isinstance(self.npz, np.lib.npyio.NpzFile):
+            raise self.error("it holds a single array, not an .npz archive")
+        try:
+            self.meta = self._read_metadata()
+            self._check_members()
+        except BaseException:
+            self.npz.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.npz.close()
+
+    def error(self, problem):
+        return ValueError(
+            f"{self.path!r} is not a valid sknumpy-mlp model file: {problem}."
+        )
+
+    def _read_metadata(self):
+        if "metadata" not in self.npz.files:
+            raise self.error("it has no 'metadata' entry")
+        raw = self.array("metadata", check_digest=False)
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise self.error("its 'metadata' entry is not UTF-8 JSON bytes")
+        try:
+            meta = json.loads(raw.tobytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise self.error(f"its metadata is not valid JSON ({exc})") from exc
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+            raise self.error("its metadata does not name the sknumpy-mlp format")
+        version = meta.get("format_version")
+        if not isinstance(version, int) or version < 1:
+            raise self.error(f"its format version {version!r} is not valid")
+        if version > FORMAT_VERSION:
+            raise ValueError(
+                f"{self.path!r} was written in sknumpy-mlp model format version "
+                f"{version} (by sknumpy-mlp {meta.get('package_version')}), but this "
+                f"is sknumpy-mlp {__version__}, which reads versions up to "
+                f"{FORMAT_VERSION}. Upgrade sknumpy-mlp to load it."
+            )
+        for key, kind in (
+            ("class", str),
+            ("layers", list),
+            ("dtype", str),
+            ("sha256", dict),
+        ):
+            if not isinstance(meta.get(key), kind):
+                raise self.error(f"its metadata has no valid {key!r} entry")
+        if meta["class"] not in _CLASSES:
+            raise self.error(f"it holds an unknown class {meta['class']!r}")
+        if meta["dtype"] not in _FLOAT_DTYPES:
+            raise self.error(f"its dtype {meta['dtype']!r} is not float32 or float64")
+        if not meta["layers"]:
+            raise self.error("it describes a network without layers")
+        for i, spec in enumerate(meta["layers"]):
+            if not (
+                isinstance(spec, dict)
+                and all(_is_count(spec.get(k)) for k in ("n_inputs", "n_outputs"))
+                and spec.get("activation") in ACTIVATIONS
+            ):
+                raise self.error(f"layer {i} is not described correctly: {spec!r}")
+            if i and spec["n_inputs"] != meta["layers"][i - 1]["n_outputs"]:
+                raise self.error(
+                    f"layer {i} has {spec['n_inputs']} inputs but layer {i - 1} has "
+                    f"{meta['layers'][i - 1]['n_outputs']} outputs"
+                )
+        return meta
+
+    def _check_members(self):
+        present = set(self.npz.files) - {"metadata"}
+        declared = set(self.meta["sha256"])
+        unexpected = sorted(present - declared)
+        missing = sorted(declared - present)
+        if unexpected:
+            raise self.error(f"it has unexpected entries {unexpected}")
+        if missing:
+            raise self.error(f"entries {missing} are missing")
+
+    def expect(self, cls):
+        if self.meta["class"] != cls:
+            raise ValueError(
+                f"{self.path!r} holds a {self.meta['class']}, not a {cls}; "
+                "read it with sknumpy_mlp.load."
+            )
+
+    def array(self, name, *, check_digest=True, kinds=None, shape=None):
+        """Read member ``name``, checking its dtype kind, shape and checksum."""
+        if name not in self.npz.files:
+            raise self.error(f"the entry {name!r} is missing")
+        try:
+            value = self.npz[name]
+        except ValueError as exc:
+            if "allow_pickle" in str(exc):
+                raise self.error(
+                    f"the entry {name!r} holds Python objects (pickled data), "
+                    "which are never loaded"
+                ) from exc
+            raise self.error(f"the entry {name!r} cannot be read ({exc})") from exc
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise self.error(
+                f"the entry {name!r} is damaged or truncated ({exc})"
+            ) from exc
+        if kinds is not None and value.dtype.kind not in kinds:
+            raise self.error(
+                f"the entry {name!r} has an unsupported dtype {value.dtype}"
+            )
+        if shape is not None and value.shape != shape:
+            raise self.error(
+                f"the entry {name!r} has shape {value.shape}, expected {shape}"
+            )
+        if check_digest and _digest(value) != self.meta["sha256"].get(name):
+            raise self.error(f"the checksum of entry {name!r} does not match its data")
+        return value
+
+    def layers(self):
+        dtype = np.dtype(self.meta["dtype"])
+        layers = []
+        for i, spec in enumerate(self.meta["layers"]):
+            n_in, n_out = spec["n_inputs"], spec["n_outputs"]
+            weights = self.array(f"weights_{i}", kinds="f", shape=(n_in, n_out))
+            biases = self.array(f"biases_{i}", kinds="f", shape=(n_out,))
+            for name, value in ((f"weights_{i}", weights), (f"biases_{i}", biases)):
+                if value.dtype != dtype:
+                    raise self.error(
+                        f"the entry {name!r} is {value.dtype}, expected {dtype}"
+                    )
+                if not np.isfinite(value).all():
+                    raise self.error(f"the entry {name!r} holds NaN or infinity")
+            layers.append(Layer.from_arrays(weights, biases, spec["activation"]))
+        return layers
+
+    def network(self):
+        loss = self.meta.get("loss")
+        if loss is not None and loss not in LOSSES:
+            raise self.error(f"it names an unknown loss {loss!r}")
+        network = NeuralNetwork(self.layers(), loss=loss)
+        network.history_ = [float(c) for c in self.meta.get("history", [])]
+        network.package_version_ = self.meta.get("package_version")
+        return network
+
+    def estimator(self):
+        from .estimator import MLPScratchClassifier
+
+        meta = self.meta
+        params = meta.get("params")
+        fitted = meta.get("fitted")
+        if not isinstance(params, dict) or not isinstance(fitted, dict):
+            raise self.error("its metadata has no hyper-parameters or fitted state")
+        params = {k: _from_json(v) for k, v in params.items()}
+        known = MLPScratchClassifier().get_params()
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise self.error(f"it has unknown hyper-parameters {unknown}")
+        try:
+            est = MLPScratchClassifier(**params)
+            est._validate_params()
+        except Exception as exc:
+            raise self.error(f"its hyper-parameters are invalid ({exc})") from exc
+
+        layers = self.layers()
+        n_outputs = layers[-1].n_outputs
+        classes = self.array("classes", kinds="biufU")
+        if classes.ndim != 1 or n_outputs == 2 or len(classes) != max(n_outputs, 2):
+            raise self.error(
+                f"its {len(classes)} classes do not fit an output layer of "
+                f"{n_outputs} units"
+            )
+        if fitted.get("classes_object"):
+            classes = classes.astype(object)
+        n_features = fitted.get("n_features_in_")
+        if n_features != layers[0].n_inputs:
+            raise self.error(
+                f"n_features_in_={n_features!r} does not match the first layer's "
+                f"{layers[0].n_inputs} inputs"
+            )
+        expected_out = "logistic" if n_outputs == 1 else "softmax"
+        if layers[-1].activation != expected_out or any(
+            layer.activation != est._hidden_activation() for layer in layers[:-1]
+        ):
+            raise self.error("its layer activations do not match its hyper-parameters")
+        if [layer.n_outputs for layer in layers[:-1]] != est._hidden_sizes():
+            raise self.error("its layer sizes do not match hidden_layer_sizes")
+
+        est.classes_ = classes
+        est.n_features_in_ = n_features
+        if fitted.get("has_feature_names"):
+            names = self.array("feature_names", kinds="U", shape=(n_features,))
+            est.feature_names_in_ = names.astype(object)
+        est.coefs_ = [layer.weights for layer in layers]
+        est.intercepts_ = [layer.biases for layer in layers]
+        est.loss_curve_ = self.array("loss_curve", kinds="f").tolist()
+        if "validation_scores" in self.npz.files:
+            est.validation_scores_ = self.array("validation_scores", kinds="f").tolist()
+        else:
+            est.validation_scores_ = None
+        try:
+            est.n_iter_ = int(fitted["n_iter_"])
+            est.t_ = int(fitted["t_"])
+            est.loss_ = float(fitted["loss_"])
+            est.best_loss_ = _optional(fitted.get("best_loss_"))
+            est.best_validation_score_ = _optional(fitted.get("best_validation_score_"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self.error(f"its fitted state is incomplete ({exc})") from exc
+        est.n_layers_ = len(layers) + 1
+        est.n_outputs_ = n_outputs
+        est.out_activation_ = expected_out
+        est._optimizer_solver, est._optimizer_state = self._optimizer(est)
+        est._shuffle_state = meta.get("shuffle_state")
+        est.package_version_ = meta.get("package_version")
+        return est
+
+    def _optimizer(self, est):
+        spec = self.meta.get("optimizer")
+        if not isinstance(spec, dict) or not isinstance(spec.get("arrays"), list):
+            raise self.error("its optimizer state is missing")
+        state = {k: v for k, v in spec.items() if k not in ("solver", "arrays")}
+        params = [
+            p for w, b in zip(est.coefs_, est.intercepts_, strict=True) for p in (w, b)
+        ]
+        for key in spec["arrays"]:
+            if key not in ("ms", "vs", "velocities"):
+                raise self.error(f"it has an unknown optimizer array {key!r}")
+            state[key] = [
+                self.array(f"optimizer_{key}_{i}", kinds="f", shape=p.shape)
+                for i, p in enumerate(params)
+            ]
+        return spec.get("solver"), state
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _optional(value):
+    return None if value is None else float(value)

@@ -1,0 +1,50 @@
+"""Shared, seeded fixtures; data sets are built once per session."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+ROOT = Path(__file__).resolve().parents[1]
+#: CI sets SKNUMPY_MLP_MNIST; a checkout beside ../shared works without it.
+MNIST_DIR = Path(
+    os.environ.get("SKNUMPY_MLP_MNIST") or ROOT.parent / "shared/data/mnist"
+)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """``(X_train, y_train), (X_test, y_test)`` from the shared IDX files."""
+    from sknumpy_mlp import load_mnist
+
+    if not MNIST_DIR.is_dir():
+        pytest.fail(
+            f"MNIST not found at {MNIST_DIR}: set SKNUMPY_MLP_MNIST to the folder "
+            "with the four IDX files (CI sets it to ../shared/data/mnist)."
+        )
+    return load_mnist(MNIST_DIR)
+
+
+@pytest.fixture(scope="session")
+def multiclass_data():
+    """A small, learnable 3-class problem (float64)."""
+    X, y = make_classification(
+        n_samples=300, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def binary_data():
+    """A small, learnable 2-class problem (float64)."""
+    X, y = make_classification(
+        n_samples=200, n_features=6, n_informative=4, random_state=1
+    )
+    return X, y
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

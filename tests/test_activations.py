@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+
+from sknumpy_mlp.engine.activations import (
+    ACTIVATIONS,
+    ALIASES,
+    DERIVATIVES,
+    log_logistic,
+    log_softmax,
+    resolve_activation,
+)
+from sknumpy_mlp.engine.losses import binary_crossentropy, categorical_crossentropy
+
+EXTREME = np.array([[-1e4, -50.0, 0.0, 50.0, 1e4]])
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activation_is_finite_at_extremes_without_warning(name, dtype):
+    # pytest turns any overflow RuntimeWarning into an error
+    out = ACTIVATIONS[name](EXTREME.astype(dtype))
+    assert out.dtype == dtype
+    assert np.isfinite(out).all()
+
+
+def test_logistic_values_and_stability():
+    out = ACTIVATIONS["logistic"](EXTREME.copy())
+    assert out[0, 0] == 0.0 and out[0, -1] == 1.0
+    assert out[0, 2] == 0.5
+    np.testing.assert_allclose(out[0, 1], 1 / (1 + np.exp(50.0)), rtol=1e-12)
+
+
+def test_softmax_rows_sum_to_one_at_extremes():
+    Z = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [3.0, 1.0, 0.2]])
+    P = ACTIVATIONS["softmax"](Z.copy())
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_allclose(P[0], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(P[1], [1 / 3] * 3)
+    expected = np.exp([3.0, 1.0, 0.2]) / np.exp([3.0, 1.0, 0.2]).sum()
+    np.testing.assert_allclose(P[2], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(DERIVATIVES))
+def test_derivative_matches_finite_differences(name, rng):
+    Z = rng.normal(size=(5, 4))
+    Z[np.abs(Z) < 1e-3] = 0.5  # keep clear of ReLU's kink
+    G = rng.normal(size=Z.shape)  # an upstream gradient
+    A = ACTIVATIONS[name](Z.copy())
+    analytic = DERIVATIVES[name](A, G.copy())
+    eps = 1e-6
+    numeric = np.zeros_like(Z)
+    for idx in np.ndindex(Z.shape):
+        Zp, Zm = Z.copy(), Z.copy()
+        Zp[idx] += eps
+        Zm[idx] -= eps
+        fp = (ACTIVATIONS[name](Zp) * G).sum()
+        fm = (ACTIVATIONS[name](Zm) * G).sum()
+        numeric[idx] = (fp - fm) / (2 * eps)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_aliases_resolve_and_unknown_names_are_refused():
+    assert resolve_activation("sigmoid") == "logistic"
+    assert set(ALIASES.values()) <= set(ACTIVATIONS)
+    with pytest.raises(ValueError, match="Unknown activation 'swish'"):
+        resolve_activation("swish")
+    with pytest.raises(ValueError, match="must be a string"):
+        resolve_activation(None)
+
+
+def test_cross_entropy_from_logits_is_stable_and_exact():
+    Z = np.array([[1e4, -1e4, 0.0], [0.0, 0.0, 0.0]])
+    Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    loss, delta, P = categorical_crossentropy(Z, Y)
+    # row 0: log-sum-exp = 1e4, true logit -1e4 -> 2e4; row 1: log 3
+    np.testing.assert_allclose(loss, (2e4 + np.log(3)) / 2, rtol=1e-12)
+    np.testing.assert_allclose(delta, (P - Y) / 2)
+    assert np.isfinite(delta).all()
+
+
+def test_binary_cross_entropy_from_logits_is_stable():
+    Z = np.array([[1e4], [-1e4], [0.0]])
+    Y = np.array([[0.0], [0.0], [1.0]])
+    loss, delta, A = binary_crossentropy(Z, Y)
+    np.testing.assert_allclose(loss, (1e4 + 0.0 + np.log(2)) / 3, rtol=1e-12)
+    np.testing.assert_allclose(delta.ravel(), [1 / 3, 0.0, -0.5 / 3])
+
+
+def test_log_helpers_match_logs_where_those_are_finite():
+    Z = np.array([[2.0, -1.0, 0.5], [1e4, 0.0, -1e4]])
+    np.testing.assert_allclose(
+        log_softmax(Z[:1]), np.log(ACTIVATIONS["softmax"](Z[:1].copy()))
+    )
+    assert np.isfinite(log_softmax(Z)).all()
+    np.testing.assert_allclose(log_softmax(Z)[1], [0.0, -1e4, -2e4])
+    z = np.array([-30.0, 0.0, 30.0])
+    np.testing.assert_allclose(log_logistic(z), -np.log1p(np.exp(-z)), rtol=1e-12)
+    assert np.isfinite(log_logistic(np.array([-1e4, 1e4]))).all()

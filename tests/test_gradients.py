@@ -1,0 +1,104 @@
+"""Finite-difference gradient checks, in float64, through whole networks."""
+
+import numpy as np
+import pytest
+
+from sknumpy_mlp import Layer, NeuralNetwork
+from sknumpy_mlp.engine.activations import ACTIVATIONS
+
+HIDDEN = sorted(ACTIVATIONS)
+EPS = 1e-6
+
+
+def _network(hidden_activation, output_activation, n_outputs, seed=0):
+    rng = np.random.default_rng(seed)
+    net = NeuralNetwork()
+    net.add(Layer(5, 7, hidden_activation, random_state=rng, dtype="float64"))
+    net.add(Layer(7, 6, hidden_activation, random_state=rng, dtype="float64"))
+    net.add(Layer(6, n_outputs, output_activation, random_state=rng, dtype="float64"))
+    for p in net.parameters():  # non-zero biases, so they are checked too
+        p += rng.normal(scale=0.1, size=p.shape)
+    return net
+
+
+def _targets(loss, n_samples, n_outputs, rng):
+    if loss == "categorical_crossentropy":
+        return np.eye(n_outputs)[rng.integers(0, n_outputs, n_samples)]
+    if loss == "binary_crossentropy":
+        return rng.integers(0, 2, (n_samples, n_outputs)).astype(float)
+    return rng.normal(size=(n_samples, n_outputs))
+
+
+def _check_gradients(net, X, Y, loss, alpha=0.0):
+    value, grads = net.loss_and_gradients(X, Y, loss=loss, alpha=alpha)
+    assert np.isfinite(value)
+    for param, grad in zip(net.parameters(), grads, strict=True):
+        assert grad.shape == param.shape and grad.dtype == np.float64
+        numeric = np.zeros_like(param)
+        for idx in np.ndindex(param.shape):
+            saved = param[idx]
+            param[idx] = saved + EPS
+            plus, _ = net.loss_and_gradients(X, Y, loss=loss, alpha=alpha)
+            param[idx] = saved - EPS
+            minus, _ = net.loss_and_gradients(X, Y, loss=loss, alpha=alpha)
+            param[idx] = saved
+            numeric[idx] = (plus - minus) / (2 * EPS)
+        scale = np.linalg.norm(grad) + np.linalg.norm(numeric)
+        relative_error = np.linalg.norm(grad - numeric) / scale
+        assert relative_error < 1e-6, relative_error
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize(
+    "output, loss, n_outputs",
+    [
+        ("softmax", "categorical_crossentropy", 4),
+        ("logistic", "binary_crossentropy", 1),
+        ("logistic", "binary_crossentropy", 3),
+    ],
+)
+def test_cross_entropy_gradients(hidden, output, loss, n_outputs):
+    rng = np.random.default_rng(1)
+    net = _network(hidden, output, n_outputs)
+    X = rng.normal(size=(9, 5))
+    _check_gradients(net, X, _targets(loss, 9, n_outputs, rng), loss)
+
+
+@pytest.mark.parametrize("output", sorted(ACTIVATIONS))
+def test_squared_error_gradients_for_every_output_activation(output):
+    rng = np.random.default_rng(2)
+    net = _network("tanh", output, 3)
+    X = rng.normal(size=(8, 5))
+    _check_gradients(net, X, _targets("squared_error", 8, 3, rng), "squared_error")
+
+
+@pytest.mark.parametrize("alpha", [0.1, 3.0])
+def test_l2_penalty_gradients(alpha):
+    rng = np.random.default_rng(3)
+    net = _network("relu", "softmax", 3)
+    X = rng.normal(size=(6, 5))
+    Y = _targets("categorical_crossentropy", 6, 3, rng)
+    _check_gradients(net, X, Y, "categorical_crossentropy", alpha=alpha)
+
+
+def test_l2_penalty_value_matches_its_definition():
+    rng = np.random.default_rng(4)
+    net = _network("relu", "softmax", 3)
+    X = rng.normal(size=(6, 5))
+    Y = _targets("categorical_crossentropy", 6, 3, rng)
+    plain, _ = net.loss_and_gradients(X, Y)
+    penalised, _ = net.loss_and_gradients(X, Y, alpha=0.5)
+    squares = sum((layer.weights**2).sum() for layer in net.layers)
+    np.testing.assert_allclose(penalised - plain, 0.5 * 0.5 / 6 * squares)
+
+
+def test_softmax_cross_entropy_output_gradient_is_p_minus_y():
+    rng = np.random.default_rng(5)
+    layer = Layer(4, 3, "softmax", random_state=0, dtype="float64")
+    net = NeuralNetwork([layer])
+    X = rng.normal(size=(5, 4))
+    Y = np.eye(3)[[0, 1, 2, 1, 0]]
+    net.loss_and_gradients(X, Y)
+    P = net.predict(X)
+    np.testing.assert_allclose(layer.grad_biases, (P - Y).sum(axis=0) / 5)
+    np.testing.assert_allclose(layer.grad_weights, X.T @ (P - Y) / 5)
