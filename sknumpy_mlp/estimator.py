@@ -384,13 +384,17 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations, strict=True)
         )
 
-    def _network(self, copy=False):
-        """The fitted network, built around ``coefs_`` and ``intercepts_``."""
+    def _network(self, copy=False, dtype=None):
+        """The fitted network, built around ``coefs_`` and ``intercepts_``.
+
+        The arrays are shared unless ``copy`` is true or ``dtype`` differs.
+        """
         activations = [self.activation] * (len(self.coefs_) - 1)
         activations.append(self.out_activation_)
+        dtype = self.coefs_[0].dtype if dtype is None else dtype
         layers = [
             Layer.from_arrays(
-                w.copy() if copy else w, b.copy() if copy else b, activation
+                w.astype(dtype, copy=copy), b.astype(dtype, copy=copy), activation
             )
             for w, b, activation in zip(
                 self.coefs_, self.intercepts_, activations, strict=True
@@ -427,14 +431,19 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X):
         check_is_fitted(self)
+        # float32 input is computed in float32, anything else in float64 (as
+        # scikit-learn's MLP does): float64 input gets float64 precision.
         X = validate_data(
             self,
             X,
             accept_sparse=["csr", "csc"],
-            dtype=self.coefs_[0].dtype,
+            dtype=(np.float64, np.float32),
             reset=False,
         )
-        return self._network().logits(X)
+        logits = self._network(dtype=X.dtype).logits(X)
+        # The output activation runs in float64, so that probabilities near 0 or
+        # 1 keep their precision and agree with predict_log_proba.
+        return logits.astype(np.float64, copy=False)
 
     def predict_proba(self, X):
         """Class probabilities, one column per class in ``classes_``.
@@ -449,8 +458,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         """
         Z = self._logits(X)
         if self.n_outputs_ == 1:
-            p = ACTIVATIONS["logistic"](Z)
-            return np.hstack([1 - p, p])
+            # sigma(-z) rather than 1 - sigma(z): exact where sigma(z) rounds to 1
+            return ACTIVATIONS["logistic"](np.hstack([-Z, Z]))
         return ACTIVATIONS["softmax"](Z)
 
     def predict_log_proba(self, X):
@@ -480,7 +489,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # ---------------------------------------------------------- persistence
 

@@ -1,11 +1,16 @@
 """Shared, seeded fixtures; data sets are built once per session."""
 
 import os
-from pathlib import Path
 
-import numpy as np
-import pytest
-from sklearn.datasets import make_classification
+# Lets scikit-learn's check_array_api_input run instead of skipping; must be set
+# before scipy is first imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: CI sets SKNUMPY_MLP_MNIST; a checkout beside ../shared works without it.
