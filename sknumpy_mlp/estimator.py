@@ -115,9 +115,14 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from sknumpy_mlp import MLPScratchClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = MLPScratchClassifier(max_iter=300, random_state=0).fit(X, y)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     MLPScratchClassifier(learning_rate_init=0.01, random_state=0),
+    ... ).fit(X, y)
     >>> clf.predict(X[:3])
     array([0, 0, 0])
     >>> clf.score(X, y) > 0.95

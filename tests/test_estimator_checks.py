@@ -7,9 +7,7 @@ from sknumpy_mlp import MLPScratchClassifier
 
 # The checks fit many tiny, noisy data sets for the default 200 epochs; not
 # converging there is expected and is not what these checks are about.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 ESTIMATORS = [
     MLPScratchClassifier(solver="adam", random_state=0),
