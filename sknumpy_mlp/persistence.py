@@ -267,19 +267,20 @@ class _ModelFile:
 
     def __init__(self, path):
         self.path = os.fspath(path)
+        # The file is opened here, not by numpy, so that it is closed on every
+        # path (numpy leaks the handle when the archive is damaged).
+        self.file = open(self.path, "rb")
         try:
-            self.npz = np.load(self.path, allow_pickle=False)
-        except (FileNotFoundError, IsADirectoryError, PermissionError):
-            raise
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise self.error(f"it is not a readable .npz archive ({exc})") from exc
-        if not isinstance(self.npz, np.lib.npyio.NpzFile):
-            raise self.error("it holds a single array, not an .npz archive")
-        try:
+            try:
+                self.npz = np.load(self.file, allow_pickle=False)
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+                raise self.error(f"it is not a readable .npz archive ({exc})") from exc
+            if not isinstance(self.npz, np.lib.npyio.NpzFile):
+                raise self.error("it holds a single array, not an .npz archive")
             self.meta = self._read_metadata()
             self._check_members()
         except BaseException:
-            self.npz.close()
+            self.file.close()
             raise
 
     def __enter__(self):
@@ -287,6 +288,7 @@ class _ModelFile:
 
     def __exit__(self, *exc_info):
         self.npz.close()
+        self.file.close()
 
     def error(self, problem):
         return ValueError(
