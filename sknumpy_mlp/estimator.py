@@ -40,7 +40,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     solver : {'adam', 'sgd'}, default='adam'
         ``'sgd'`` is mini-batch gradient descent with optional (Nesterov)
         momentum; ``'adam'`` is Adam.
-    alpha : float, default=0.0001
+    alpha : float, default=0.001
         L2 penalty, scaled as in scikit-learn: :math:`\\frac{\\alpha}{2n}
         \\sum \\lVert W \\rVert^2` per batch of :math:`n` samples.
     batch_size : int or 'auto', default=100
@@ -167,7 +167,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         activation="relu",
         *,
         solver="adam",
-        alpha=0.0001,
+        alpha=0.001,
         batch_size=100,
         learning_rate="constant",
         learning_rate_init=0.001,
