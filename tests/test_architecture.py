@@ -1,0 +1,51 @@
+"""The boundaries STYLE.md promises: a NumPy-only engine, lazy optional imports."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import sknumpy_mlp
+
+PACKAGE = Path(sknumpy_mlp.__file__).parent
+
+
+def _imports(path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module
+
+
+def test_engine_imports_numpy_only():
+    for path in (PACKAGE / "engine").glob("*.py"):
+        third_party = {name.split(".")[0] for name in _imports(path)} - set(
+            sys.stdlib_module_names
+        )
+        assert third_party <= {"numpy"}, (path.name, third_party)
+
+
+def test_no_optional_dependency_is_imported_with_the_package():
+    code = (
+        "import sys, sknumpy_mlp, sknumpy_mlp.engine;"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib',"
+        " 'dask', 'rich') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_public_api():
+    assert set(sknumpy_mlp.__all__) >= {
+        "MLPScratchClassifier",
+        "NeuralNetwork",
+        "Layer",
+        "load_mnist",
+        "load",
+        "__version__",
+    }
+    assert isinstance(sknumpy_mlp.__version__, str)
