@@ -1,5 +1,6 @@
 """MLPScratchClassifier: the engine as a scikit-learn classifier."""
 
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -7,23 +8,44 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from .engine import Layer, NeuralNetwork
-from .engine.activations import ACTIVATIONS, log_logistic, log_softmax
+from .engine.activations import ACTIVATIONS, ALIASES, resolve_activation
+from .engine.layers import Dropout
 from .engine.optimizers import make_optimizer
-from .engine.schedules import SCHEDULES
-from .engine.training import train
+from .engine.schedules import SCHEDULES, Schedule
+from .engine.training import Validation, train, train_lbfgs
+
+try:  # scikit-learn >= 1.9
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - older scikit-learn has no callback API
+
+    class CallbackSupportMixin:
+        """Stand-in: scikit-learn < 1.9 has no callback API."""
+
 
 #: With ``early_stopping='auto'``, early stopping is on above this many samples
 #: (the rule of scikit-learn's HistGradientBoosting estimators).
 AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
+#: With ``dtype='auto'``, float64 input trains in float32 above this many samples.
+AUTO_FLOAT32_MIN_SAMPLES = 10_000
+#: Activations a hidden layer may use (softmax is for output layers).
+HIDDEN_ACTIVATIONS = {
+    name for name in [*ACTIVATIONS, *ALIASES] if name not in ("softmax", "linear")
+}
 
 
-class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
+class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier built on the from-scratch NumPy engine.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier` (the parameters
@@ -134,8 +156,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions({"identity", "logistic", "sigmoid", "tanh", "relu"})],
-        "solver": [StrOptions({"sgd", "adam"})],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
+        "solver": [StrOptions({"sgd", "adam", "rmsprop", "adamw", "lbfgs"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -158,7 +180,17 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "dtype": [StrOptions({"float32", "float64"})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_decay_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr_decay_factor": [Interval(Real, 0, 1, closed="right")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "scoring": [StrOptions({"accuracy", "loss"})],
+        "dtype": [StrOptions({"auto", "float32", "float64"})],
     }
 
     def __init__(
@@ -186,7 +218,17 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
-        dtype="float32",
+        max_fun=15000,
+        rho=0.9,
+        weight_decay=0.01,
+        lr_decay_epochs=10,
+        lr_decay_factor=0.1,
+        warmup_epochs=0,
+        dropout=0.0,
+        max_grad_norm=None,
+        class_weight=None,
+        scoring="accuracy",
+        dtype="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -210,56 +252,141 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.rho = rho
+        self.weight_decay = weight_decay
+        self.lr_decay_epochs = lr_decay_epochs
+        self.lr_decay_factor = lr_decay_factor
+        self.warmup_epochs = warmup_epochs
+        self.dropout = dropout
+        self.max_grad_norm = max_grad_norm
+        self.class_weight = class_weight
+        self.scoring = scoring
         self.dtype = dtype
 
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Train the network on ``(X, y)``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-            Class labels (numbers, strings or other hashable objects).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (numbers, strings or other hashable objects), or a
+            binary indicator matrix for multilabel classification.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample in the loss (an integer weight is the same
+            as repeating the sample). Multiplied by ``class_weight``.
+        X_val, y_val : array-like, default=None
+            A validation set of your own, used instead of a
+            ``validation_fraction`` split: scored after every epoch, and, with
+            early stopping (on, or ``'auto'``), what training stops on.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
 
         Returns
         -------
         self : MLPScratchClassifier
         """
-        hidden = self._hidden_sizes()
-        first_pass = not (self.warm_start and hasattr(self, "coefs_"))
-        dtype = np.dtype(self.dtype) if first_pass else self.coefs_[0].dtype
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], dtype=dtype, reset=first_pass
+        return self._fit(
+            X, y, sample_weight, X_val, y_val, sample_weight_val, incremental=False
         )
-        check_classification_targets(y)
-        classes, y_index = np.unique(y, return_inverse=True)
-        if first_pass:
-            if len(classes) < 2:
-                raise ValueError(
-                    "The data contains only one class: "
-                    f"{classes[0]!r}. MLPScratchClassifier needs samples of at least "
-                    "2 classes."
-                )
-        elif not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                "warm_start can only be used where `y` has the same classes as in "
-                f"the previous call to fit. Previously got {self.classes_}, `y` has "
-                f"{classes}"
-            )
-        n_outputs = 1 if len(classes) == 2 else len(classes)
-        Y = _encode(y_index, n_outputs, dtype)
 
-        random_state = check_random_state(self.random_state)
+    def _check_stochastic(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic solvers; "
+                f"{self.solver!r} is not one."
+            )
+        return True
+
+    @available_if(_check_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on a chunk of data, keeping all state between calls.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        classes : array-like of shape (n_classes,), default=None
+            Every class that will ever appear; required on the first call
+            (except for multilabel targets).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : MLPScratchClassifier
+        """
+        return self._fit(
+            X, y, sample_weight, None, None, None, incremental=True, classes=classes
+        )
+
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight,
+        X_val,
+        y_val,
+        sample_weight_val,
+        *,
+        incremental,
+        classes=None,
+    ):
+        hidden = self._hidden_sizes()
+        activations = self._hidden_activations(len(hidden))
+        dropouts = self._dropout_rates(len(hidden))
+        fitted = hasattr(self, "coefs_")
+        first_pass = not fitted or (not self.warm_start and not incremental)
+        if incremental and not fitted and classes is None and np.ndim(y) == 1:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            reset=first_pass,
+        )
+        dtype = self._training_dtype(X) if first_pass else self.coefs_[0].dtype
+        X = X.astype(dtype, copy=False)
+        targets = _Targets(
+            y,
+            classes if first_pass else self.classes_,
+            known=not first_pass or classes is not None,
+            multilabel=None if first_pass else self._multilabel,
+        )
+        if not (first_pass or incremental or targets.multilabel):
+            seen = np.unique(targets.y)
+            if len(seen) != len(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as "
+                    f"in the previous call to fit. Previously got {self.classes_}, "
+                    f"`y` has {seen}"
+                )
+        Y = targets.encode(targets.y, dtype)
+        sample_weight = self._weights(sample_weight, X, targets, dtype)
+
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=4
+        )
         if first_pass:
             network = self._new_network(
-                X.shape[1], hidden, n_outputs, dtype, random_state
+                X.shape[1], hidden, activations, targets, dtype, seeds[0]
             )
-            state = {"n_iter": 0, "t": 0, "loss_curve": [], "validation_scores": []}
-            shuffle_state = None
-            optimizer_state = None
+            previous = _EMPTY_STATE
         else:
             network = self._network(copy=True)
             if [layer.n_outputs for layer in network.layers[:-1]] != hidden:
@@ -267,94 +394,216 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                     "warm_start cannot change hidden_layer_sizes: the fitted network "
                     f"has {[c.shape[1] for c in self.coefs_[:-1]]}, got {hidden}."
                 )
-            state = {
-                "n_iter": self.n_iter_,
-                "t": self.t_,
-                "loss_curve": list(self.loss_curve_),
-                "validation_scores": list(self.validation_scores_ or []),
-            }
-            shuffle_state = self._shuffle_state
-            optimizer_state = (
-                self._optimizer_state if self._optimizer_solver == self.solver else None
+            previous = self._state()
+        dropout_rng = np.random.default_rng(seeds[3])
+        for layer, rate in zip(network.layers, dropouts, strict=False):
+            if rate:
+                layer.dropout = Dropout(rate, random_state=dropout_rng)
+
+        validation = None
+        if X_val is not None or y_val is not None:
+            if incremental:
+                raise ValueError("partial_fit does not take a validation set.")
+            validation = self._own_validation(
+                X_val, y_val, sample_weight_val, targets, dtype
+            )
+        use_early_stopping = not incremental and self._use_early_stopping(
+            X.shape[0], validation is not None
+        )
+        if use_early_stopping and validation is None:
+            X, Y, sample_weight, validation = self._split_validation(
+                X, Y, sample_weight, targets, seeds[1]
             )
 
-        use_validation = self._use_early_stopping(X.shape[0])
-        validation_score = None
-        if use_validation:
-            X, X_val, Y, _, _, y_val = train_test_split(
+        # L-BFGS opens one more epoch context than it runs (see _run_lbfgs)
+        max_epochs = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
+        callbacks = _Callbacks(self, X, targets.y, network, targets, max_epochs)
+        if self.solver == "lbfgs":
+            result = self._run_lbfgs(
+                network, X, Y, sample_weight, validation, previous, callbacks
+            )
+        else:
+            result = self._run_stochastic(
+                network,
                 X,
                 Y,
-                y_index,
-                test_size=self.validation_fraction,
-                random_state=random_state,
-                stratify=y_index,
+                sample_weight,
+                validation,
+                previous,
+                callbacks,
+                seeds[2],
+                first_pass,
+                use_early_stopping,
+                max_iter=1 if incremental else self.max_iter,
             )
-            validation_score = _accuracy_scorer(X_val, y_val)
+        callbacks.finish()
 
-        rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        if shuffle_state is not None:
-            rng.bit_generator.state = shuffle_state
+        self._set_fitted(network, targets, result, previous)
+        if result["interrupted"]:
+            warnings.warn(
+                f"Training was interrupted (Ctrl-C) in epoch {self.n_iter_}; the "
+                "model keeps the weights it had then"
+                + (" (the best validation epoch's)." if use_early_stopping else "."),
+                UserWarning,
+                stacklevel=3,
+            )
+        elif not (incremental or result["converged"] or result["stopped"]):
+            what = "L-BFGS" if self.solver == "lbfgs" else "Stochastic Optimizer"
+            warnings.warn(
+                f"{what}: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _run_stochastic(
+        self,
+        network,
+        X,
+        Y,
+        sample_weight,
+        validation,
+        previous,
+        callbacks,
+        shuffle_seed,
+        first_pass,
+        use_early_stopping,
+        max_iter,
+    ):
+        rng = np.random.default_rng(shuffle_seed)
+        if previous["shuffle_state"] is not None:
+            rng.bit_generator.state = previous["shuffle_state"]
         optimizer = self._make_optimizer(network.parameters())
-        if optimizer_state is not None:
-            optimizer.load_state_dict(optimizer_state)
-
+        if previous["optimizer_state"] is not None:
+            optimizer.load_state_dict(previous["optimizer_state"])
         n_samples = X.shape[0]
         batch_size = (
             min(200, n_samples) if self.batch_size == "auto" else self.batch_size
+        )
+        schedule = Schedule(
+            self.learning_rate,
+            self.learning_rate_init,
+            power_t=self.power_t,
+            step_epochs=self.lr_decay_epochs,
+            step_factor=self.lr_decay_factor,
+            total_epochs=self.max_iter,
+            warmup_epochs=self.warmup_epochs,
         )
         result = train(
             network,
             optimizer,
             X,
             Y,
-            max_iter=self.max_iter,
+            max_iter=max_iter,
             batch_size=min(batch_size, n_samples),
             loss=network.loss_name,
+            schedule=schedule,
             alpha=self.alpha,
             rng=rng if self.shuffle else None,
+            sample_weight=sample_weight,
+            max_grad_norm=self.max_grad_norm,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            schedule=self.learning_rate,
-            learning_rate_init=self.learning_rate_init,
-            power_t=self.power_t,
-            samples_seen=state["t"],
-            validation_score=validation_score,
-            on_epoch=self._print_epoch if self.verbose else None,
+            first_epoch=previous["n_iter"] + 1,
+            schedule_epoch=previous["n_iter"],
+            samples_seen=previous["t"],
+            validation=validation,
+            monitor="score" if self.scoring == "accuracy" else "loss",
+            on_epoch_begin=callbacks.begin,
+            on_epoch_end=callbacks.end,
         )
+        if not use_early_stopping and validation is not None:
+            result["restored"] = False
+        result["optimizer_state"] = optimizer.state_dict()
+        result["shuffle_state"] = rng.bit_generator.state
+        return result
 
-        history = result["history"]
-        self.classes_ = classes
+    def _run_lbfgs(self, network, X, Y, sample_weight, validation, previous, callbacks):
+        history = []
+        start = [time.perf_counter()]
+
+        def on_iteration(iteration, loss):
+            epoch = previous["n_iter"] + iteration
+            record = {
+                "epoch": epoch,
+                "loss": loss,
+                "validation_loss": None,
+                "validation_score": None,
+                "learning_rate": None,
+            }
+            if validation is not None:
+                val_loss, val_score = validation.evaluate(network, network.loss_name)
+                record.update(validation_loss=val_loss, validation_score=val_score)
+            record["seconds"] = time.perf_counter() - start[0]
+            start[0] = time.perf_counter()
+            history.append(record)
+            return callbacks.end(record, begin_next=True)
+
+        callbacks.begin(previous["n_iter"] + 1)
+        result = train_lbfgs(
+            network,
+            X,
+            Y,
+            loss=network.loss_name,
+            alpha=self.alpha,
+            sample_weight=sample_weight,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            on_iteration=on_iteration,
+        )
+        callbacks.close_open_epoch()
+        result.update(
+            history=history,
+            samples_seen=previous["t"] + X.shape[0] * result["n_iter"],
+            optimizer_state=None,
+            shuffle_state=None,
+        )
+        return result
+
+    def _set_fitted(self, network, targets, result, previous):
+        """Set every fitted attribute at once, after training succeeded."""
+        self.classes_ = targets.classes
+        self._multilabel = targets.multilabel
         self.coefs_ = [layer.weights for layer in network.layers]
         self.intercepts_ = [layer.biases for layer in network.layers]
-        self.n_iter_ = state["n_iter"] + len(history)
         self.t_ = result["samples_seen"]
-        self.loss_curve_ = state["loss_curve"] + [r["loss"] for r in history]
-        self.loss_ = self.loss_curve_[-1]
-        if use_validation:
-            self.validation_scores_ = state["validation_scores"] + [
-                r["validation_score"] for r in history
-            ]
+        self._set_history(previous["history"] + result["history"])
+        self.n_layers_ = len(network.layers) + 1
+        self.n_outputs_ = targets.n_outputs
+        self.out_activation_ = network.layers[-1].activation
+        self._optimizer_state = result["optimizer_state"]
+        self._optimizer_solver = self.solver
+        self._shuffle_state = result["shuffle_state"]
+
+    def _set_history(self, history):
+        """``history_`` and the attributes derived from it."""
+        self.history_ = history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [r["loss"] for r in history]
+        self.loss_ = self.loss_curve_[-1] if history else float("nan")
+        if any(r["validation_score"] is not None for r in history):
+            self.validation_scores_ = [r["validation_score"] for r in history]
+            self.validation_loss_curve_ = [r["validation_loss"] for r in history]
             self.best_validation_score_ = max(self.validation_scores_)
             self.best_loss_ = None
         else:
             self.validation_scores_ = None
+            self.validation_loss_curve_ = None
             self.best_validation_score_ = None
-            self.best_loss_ = min(self.loss_curve_)
-        self.n_layers_ = len(hidden) + 2
-        self.n_outputs_ = n_outputs
-        self.out_activation_ = network.layers[-1].activation
-        self._optimizer_state = optimizer.state_dict()
-        self._optimizer_solver = self.solver
-        self._shuffle_state = rng.bit_generator.state
+            self.best_loss_ = min(self.loss_curve_) if history else None
 
-        if not result["converged"]:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return self
+    def _state(self):
+        """What a warm start or partial_fit continues from."""
+        same_solver = getattr(self, "_optimizer_solver", None) == self.solver
+        return {
+            "n_iter": self.n_iter_,
+            "t": self.t_,
+            "history": list(self.history_),
+            "optimizer_state": self._optimizer_state if same_solver else None,
+            "shuffle_state": self._shuffle_state,
+        }
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -371,19 +620,145 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                 )
         return [int(size) for size in sizes]
 
-    def _hidden_activation(self):
-        return "logistic" if self.activation == "sigmoid" else self.activation
+    def _hidden_activations(self, n_hidden):
+        names = self.activation
+        if isinstance(names, str):
+            names = [names] * n_hidden
+        elif len(names) != n_hidden:
+            raise ValueError(
+                f"activation has {len(names)} entries but there are {n_hidden} "
+                "hidden layers: give one name, or one per hidden layer."
+            )
+        for name in names:
+            if name not in HIDDEN_ACTIVATIONS:
+                raise ValueError(
+                    f"Unknown activation {name!r} in activation={self.activation!r}; "
+                    f"expected names from {sorted(HIDDEN_ACTIVATIONS)}."
+                )
+        return [resolve_activation(name) for name in names]
 
-    def _use_early_stopping(self, n_samples):
+    def _dropout_rates(self, n_hidden):
+        rates = self.dropout
+        if isinstance(rates, Real):
+            return [float(rates)] * n_hidden
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} rates but there are {n_hidden} hidden "
+                "layers: give one rate, or one per hidden layer."
+            )
+        for rate in rates:
+            if (
+                isinstance(rate, bool)
+                or not isinstance(rate, Real)
+                or not (0 <= rate < 1)
+            ):
+                raise ValueError(
+                    f"Every dropout rate must be in [0, 1), got {rates!r}."
+                )
+        return [float(rate) for rate in rates]
+
+    def _training_dtype(self, X):
+        if self.dtype != "auto":
+            return np.dtype(self.dtype)
+        if X.dtype == np.float32 or X.shape[0] > AUTO_FLOAT32_MIN_SAMPLES:
+            return np.dtype(np.float32)
+        return np.dtype(np.float64)
+
+    def _weights(self, sample_weight, X, targets, dtype):
+        if self.class_weight is not None:
+            if targets.multilabel:
+                raise ValueError(
+                    "class_weight is not supported for multilabel targets."
+                )
+            class_weights = compute_sample_weight(self.class_weight, targets.y)
+            if sample_weight is None:
+                sample_weight = class_weights
+            else:
+                sample_weight = (
+                    _check_sample_weight(
+                        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                    )
+                    * class_weights
+                )
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        ).astype(dtype)
+
+    def _use_early_stopping(self, n_samples, has_validation_set):
+        if self.solver == "lbfgs":
+            if self.early_stopping is True:
+                raise ValueError(
+                    "early_stopping=True needs a stochastic solver; 'lbfgs' trains "
+                    "on the full batch and stops on tol, max_iter and max_fun."
+                )
+            return False
         if self.early_stopping == "auto":
-            return n_samples > AUTO_EARLY_STOPPING_MIN_SAMPLES
+            return has_validation_set or n_samples > AUTO_EARLY_STOPPING_MIN_SAMPLES
         return bool(self.early_stopping)
 
-    def _new_network(self, n_features, hidden, n_outputs, dtype, random_state):
-        rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        sizes = [n_features, *hidden, n_outputs]
-        activations = [self.activation] * len(hidden)
-        activations.append("logistic" if n_outputs == 1 else "softmax")
+    def _split_validation(self, X, Y, sample_weight, targets, seed):
+        stratify = None if targets.multilabel else targets.index
+        arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+        if stratify is not None:
+            arrays.append(stratify)
+        try:
+            parts = train_test_split(
+                *arrays,
+                test_size=self.validation_fraction,
+                random_state=seed,
+                stratify=stratify,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot hold out validation_fraction={self.validation_fraction} of "
+                f"the data for early stopping: {exc}"
+            ) from exc
+        X_train, X_val, Y_train, Y_val = parts[:4]
+        w_train = w_val = None
+        if sample_weight is not None:
+            w_train, w_val = parts[4:6]
+        labels_val = parts[-1] if stratify is not None else Y_val
+        score = _accuracy_scorer(labels_val, targets.multilabel, w_val)
+        return X_train, Y_train, w_train, Validation(X_val, Y_val, score, w_val)
+
+    def _own_validation(self, X_val, y_val, sample_weight_val, targets, dtype):
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together.")
+        X_val = validate_data(
+            self,
+            X_val,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        ).astype(dtype, copy=False)
+        y_val = np.asarray(y_val)
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}."
+            )
+        val_targets = _Targets(
+            y_val,
+            targets.classes,
+            known=True,
+            multilabel=targets.multilabel,
+            name="y_val",
+        )
+        w_val = None
+        if sample_weight_val is not None:
+            w_val = _check_sample_weight(
+                sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
+            ).astype(dtype)
+        labels = val_targets.y if targets.multilabel else val_targets.index
+        score = _accuracy_scorer(labels, targets.multilabel, w_val)
+        return Validation(X_val, val_targets.encode(val_targets.y, dtype), score, w_val)
+
+    def _new_network(self, n_features, hidden, activations, targets, dtype, seed):
+        rng = np.random.default_rng(seed)
+        sizes = [n_features, *hidden, targets.n_outputs]
+        binary = targets.multilabel or targets.n_outputs == 1
+        activations = [*activations, "logistic" if binary else "softmax"]
         return NeuralNetwork(
             Layer(n_in, n_out, activation=act, random_state=rng, dtype=dtype)
             for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations, strict=True)
@@ -394,7 +769,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
 
         The arrays are shared unless ``copy`` is true or ``dtype`` differs.
         """
-        activations = [self.activation] * (len(self.coefs_) - 1)
+        activations = self._hidden_activations(len(self.coefs_) - 1)
         activations.append(self.out_activation_)
         dtype = self.coefs_[0].dtype if dtype is None else dtype
         layers = [
@@ -408,28 +783,25 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         return NeuralNetwork(layers)
 
     def _make_optimizer(self, params):
+        options = {"learning_rate": self.learning_rate_init}
         if self.solver == "sgd":
-            return make_optimizer(
-                "sgd",
-                params,
-                learning_rate=self.learning_rate_init,
-                momentum=self.momentum,
-                nesterov=self.nesterovs_momentum,
-            )
-        return make_optimizer(
-            "adam",
-            params,
-            learning_rate=self.learning_rate_init,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-        )
+            options.update(momentum=self.momentum, nesterov=self.nesterovs_momentum)
+        elif self.solver == "rmsprop":
+            options.update(rho=self.rho, epsilon=self.epsilon)
+        else:
+            options.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+            if self.solver == "adamw":
+                options.update(weight_decay=self.weight_decay)
+        return make_optimizer(self.solver, params, **options)
 
-    @staticmethod
-    def _print_epoch(record):
-        line = f"Iteration {record['epoch']}, loss = {record['loss']:.8f}"
+    def _print_epoch(self, record):
+        what = "Iteration"
+        line = f"{what} {record['epoch']}, loss = {record['loss']:.8f}"
         if record["validation_score"] is not None:
-            line += f", validation score = {record['validation_score']:.6f}"
+            line += (
+                f", validation loss = {record['validation_loss']:.6f}"
+                f", validation score = {record['validation_score']:.6f}"
+            )
         print(f"{line} ({record['seconds']:.2f} s)")
 
     # -------------------------------------------------------------- predict
@@ -450,9 +822,26 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         # 1 keep their precision and agree with predict_log_proba.
         return logits.astype(np.float64, copy=False)
 
+    def decision_function(self, X):
+        """The network's output logits (before the sigmoid or softmax).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes, else (n_samples, n_outputs)
+            For two classes, positive values favour ``classes_[1]``.
+        """
+        Z = self._logits(X)
+        return Z[:, 0] if self.n_outputs_ == 1 and not self._multilabel else Z
+
     def predict_proba(self, X):
         """Class probabilities, one column per class in ``classes_``.
 
+        For multilabel targets, column ``k`` is the probability of label ``k``.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -462,13 +851,21 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         Z = self._logits(X)
+        if self._multilabel:
+            # each label's probability strictly inside (0, 1)
+            return np.clip(ACTIVATIONS["logistic"](Z), _TINY, _BELOW_ONE)
         if self.n_outputs_ == 1:
             # sigma(-z) rather than 1 - sigma(z): exact where sigma(z) rounds to 1
-            return ACTIVATIONS["logistic"](np.hstack([-Z, Z]))
-        return ACTIVATIONS["softmax"](Z)
+            P = ACTIVATIONS["logistic"](np.hstack([-Z, Z]))
+        else:
+            P = ACTIVATIONS["softmax"](Z)
+        # Never exactly 0 (logit gaps beyond ~745 underflow), so that the log of a
+        # probability stays finite.
+        return np.maximum(P, _TINY, out=P)
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed from the logits (never -inf).
+        """Logarithm of :meth:`predict_proba`; always finite, as probabilities are
+        never below the smallest positive float64 (about 2.2e-308).
 
         Parameters
         ----------
@@ -478,13 +875,10 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        Z = self._logits(X)
-        if self.n_outputs_ == 1:
-            return np.hstack([log_logistic(-Z), log_logistic(Z)])
-        return log_softmax(Z)
+        return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """Most probable class of each sample.
+        """Most probable class of each sample (each label above 0.5 if multilabel).
 
         Parameters
         ----------
@@ -492,9 +886,11 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
         proba = self.predict_proba(X)
+        if self._multilabel:
+            return (proba > 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]
 
     # ---------------------------------------------------------- persistence
@@ -521,24 +917,176 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
         return tags
 
 
-def _encode(y_index, n_outputs, dtype):
-    """Targets for the output layer: a 0/1 column, or one-hot rows."""
-    if n_outputs == 1:
-        return y_index.astype(dtype).reshape(-1, 1)
-    Y = np.zeros((y_index.shape[0], n_outputs), dtype=dtype)
-    Y[np.arange(y_index.shape[0]), y_index] = 1
-    return Y
+_TINY = np.finfo(np.float64).tiny
+_BELOW_ONE = np.nextafter(1.0, 0.0)
+_EMPTY_STATE = {
+    "n_iter": 0,
+    "t": 0,
+    "history": [],
+    "optimizer_state": None,
+    "shuffle_state": None,
+}
 
 
-def _accuracy_scorer(X_val, y_val):
-    """``score(network)``: accuracy of ``network`` on the held-out rows."""
+class _Targets:
+    """Class labels (or a label-indicator matrix) checked and indexed.
 
-    def score(network):
-        Z = network.logits(X_val)
-        predicted = (Z[:, 0] > 0) if Z.shape[1] == 1 else Z.argmax(axis=1)
-        return float(np.mean(predicted == y_val))
+    Parameters
+    ----------
+    y : ndarray
+    classes : array-like or None
+        The known classes (from an earlier fit, or partial_fit's ``classes``).
+    known : bool
+        Whether ``y`` must stay within ``classes``.
+    multilabel : bool or None
+        What an earlier fit saw; None on a first fit.
+    """
+
+    def __init__(self, y, classes, *, known, multilabel, name="y"):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        kind = type_of_target(y, input_name=name)
+        if kind not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(
+                f"MLPScratchClassifier supports binary, multiclass and multilabel "
+                f"targets; {name} is {kind}."
+            )
+        is_multilabel = kind == "multilabel-indicator"
+        if multilabel is not None and is_multilabel != multilabel:
+            raise ValueError(
+                f"{name} is {'multilabel' if is_multilabel else 'not multilabel'}, "
+                "unlike the data the model was fitted on."
+            )
+        self.y = y
+        self.multilabel = is_multilabel
+        if is_multilabel:
+            n_labels = y.shape[1]
+            if classes is not None and len(classes) != n_labels:
+                raise ValueError(
+                    f"{name} has {n_labels} labels, but the model has {len(classes)}."
+                )
+            self.classes = np.arange(n_labels)
+            self.n_outputs = n_labels
+            self.index = None
+            return
+        if known:
+            classes = np.asarray(classes)
+            if len(np.unique(classes)) != len(classes):
+                classes = np.unique(classes)
+            unseen = np.setdiff1d(np.unique(y), classes)
+            if len(unseen):
+                raise ValueError(
+                    f"{name} has classes {unseen.tolist()} that are not in the "
+                    f"classes {classes.tolist()} the model knows."
+                )
+            self.classes = np.sort(classes) if classes.dtype != object else classes
+        else:
+            self.classes = np.unique(y)
+        if len(self.classes) < 2:
+            raise ValueError(
+                f"The data contains only one class: {self.classes[0]!r}. "
+                "MLPScratchClassifier needs samples of at least 2 classes."
+            )
+        self.index = np.searchsorted(self.classes, y)
+        self.n_outputs = 1 if len(self.classes) == 2 else len(self.classes)
+
+    def encode(self, y, dtype):
+        """Targets for the output layer: 0/1 columns, or one-hot rows."""
+        if self.multilabel:
+            return np.asarray(y, dtype=dtype)
+        index = np.searchsorted(self.classes, y)
+        if self.n_outputs == 1:
+            return index.astype(dtype).reshape(-1, 1)
+        Y = np.zeros((index.shape[0], self.n_outputs), dtype=dtype)
+        Y[np.arange(index.shape[0]), index] = 1
+        return Y
+
+
+def _accuracy_scorer(labels, multilabel, sample_weight=None):
+    """``score(Z)``: (weighted) accuracy of the logits ``Z`` of held-out rows.
+
+    ``labels`` are class indices, or the indicator matrix for multilabel targets
+    (whose accuracy is the exact-match ratio, as in ``accuracy_score``).
+    """
+
+    def score(Z):
+        if multilabel:
+            correct = np.all((Z > 0) == (labels > 0.5), axis=1)
+        elif Z.shape[1] == 1:
+            correct = (Z[:, 0] > 0) == labels
+        else:
+            correct = Z.argmax(axis=1) == labels
+        return float(np.average(correct, weights=sample_weight))
 
     return score
+
+
+class _Callbacks:
+    """Verbose printing and scikit-learn's callback API (>= 1.9), per epoch."""
+
+    def __init__(self, estimator, X, y, network, targets, max_epochs):
+        self.estimator = estimator
+        self.X, self.y = X, y
+        self.network = network
+        self.targets = targets
+        self.context = None
+        self.epoch_context = None
+        if hasattr(estimator, "_init_callback_context"):
+            self.context = estimator._init_callback_context(max_subtasks=max_epochs)
+            self.context.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+
+    def _fitted_attributes(self):
+        """Attributes that make a copy of the estimator predict like the network."""
+        layers = self.network.layers
+        return {
+            "classes_": self.targets.classes,
+            "_multilabel": self.targets.multilabel,
+            "coefs_": [layer.weights.copy() for layer in layers],
+            "intercepts_": [layer.biases.copy() for layer in layers],
+            "n_outputs_": self.targets.n_outputs,
+            "out_activation_": layers[-1].activation,
+            "n_layers_": len(layers) + 1,
+        }
+
+    def begin(self, epoch):
+        if self.context is not None:
+            self.epoch_context = self.context.subcontext(task_name="epoch")
+            self.epoch_context.call_on_fit_task_begin(
+                estimator=self.estimator, X=self.X, y=self.y
+            )
+
+    def end(self, record, begin_next=False):
+        if self.estimator.verbose:
+            self.estimator._print_epoch(record)
+        stop = False
+        if self.epoch_context is not None:
+            stop = self.epoch_context.call_on_fit_task_end(
+                estimator=self.estimator,
+                X=self.X,
+                y=self.y,
+                reconstruction_attributes=self._fitted_attributes,
+            )
+            self.epoch_context = None
+            if begin_next and not stop:
+                self.begin(record["epoch"] + 1)
+        return stop
+
+    def close_open_epoch(self):
+        """End an epoch context that was begun but never ran (L-BFGS's last)."""
+        if self.epoch_context is not None:
+            self.epoch_context.call_on_fit_task_end(estimator=self.estimator)
+            self.epoch_context = None
+
+    def finish(self):
+        if self.context is not None:
+            self.context.call_on_fit_task_end(
+                estimator=self.estimator,
+                X=self.X,
+                y=self.y,
+                reconstruction_attributes=self._fitted_attributes,
+            )

@@ -62,26 +62,18 @@ def save_estimator(estimator, path):
     arrays = _layer_arrays(network.layers)
     classes = estimator.classes_
     arrays["classes"] = _plain(classes)
-    arrays["loss_curve"] = np.asarray(estimator.loss_curve_, dtype=np.float64)
-    if estimator.validation_scores_ is not None:
-        arrays["validation_scores"] = np.asarray(
-            estimator.validation_scores_, dtype=np.float64
-        )
     has_names = hasattr(estimator, "feature_names_in_")
     if has_names:
         arrays["feature_names"] = _plain(estimator.feature_names_in_)
-    optimizer = {
-        key: value
-        for key, value in estimator._optimizer_state.items()
-        if not isinstance(value, list)
-    }
-    optimizer["solver"] = estimator._optimizer_solver
-    optimizer["arrays"] = sorted(
-        k for k, v in estimator._optimizer_state.items() if isinstance(v, list)
-    )
-    for key in optimizer["arrays"]:
-        for i, array in enumerate(estimator._optimizer_state[key]):
-            arrays[f"optimizer_{key}_{i}"] = array
+    optimizer = None
+    if estimator._optimizer_state is not None:
+        state = estimator._optimizer_state
+        optimizer = {k: v for k, v in state.items() if not isinstance(v, list)}
+        optimizer["solver"] = estimator._optimizer_solver
+        optimizer["arrays"] = sorted(k for k, v in state.items() if isinstance(v, list))
+        for key in optimizer["arrays"]:
+            for i, array in enumerate(state[key]):
+                arrays[f"optimizer_{key}_{i}"] = array
     meta = {
         "class": "MLPScratchClassifier",
         "layers": _layer_spec(network.layers),
@@ -89,18 +81,23 @@ def save_estimator(estimator, path):
         "params": _encode_params(estimator.get_params()),
         "fitted": {
             "n_features_in_": int(estimator.n_features_in_),
-            "n_iter_": int(estimator.n_iter_),
             "t_": int(estimator.t_),
-            "loss_": float(estimator.loss_),
-            "best_loss_": _optional_float(estimator.best_loss_),
-            "best_validation_score_": _optional_float(estimator.best_validation_score_),
+            "multilabel": bool(estimator._multilabel),
             "classes_object": classes.dtype == object,
             "has_feature_names": has_names,
         },
+        "history": [_json_record(r) for r in estimator.history_],
         "optimizer": optimizer,
         "shuffle_state": estimator._shuffle_state,
     }
     _write(path, meta, arrays)
+
+
+def _json_record(record):
+    return {
+        k: (None if v is None else float(v) if k != "epoch" else int(v))
+        for k, v in record.items()
+    }
 
 
 def _layer_spec(layers):
@@ -438,8 +435,14 @@ class _ModelFile:
 
         layers = self.layers()
         n_outputs = layers[-1].n_outputs
+        multilabel = bool(fitted.get("multilabel"))
         classes = self.array("classes", kinds="biufU")
-        if classes.ndim != 1 or n_outputs == 2 or len(classes) != max(n_outputs, 2):
+        n_classes = n_outputs if multilabel else max(n_outputs, 2)
+        if (
+            classes.ndim != 1
+            or len(classes) != n_classes
+            or (n_outputs == 2 and not multilabel)
+        ):
             raise self.error(
                 f"its {len(classes)} classes do not fit an output layer of "
                 f"{n_outputs} units"
@@ -452,34 +455,46 @@ class _ModelFile:
                 f"n_features_in_={n_features!r} does not match the first layer's "
                 f"{layers[0].n_inputs} inputs"
             )
-        expected_out = "logistic" if n_outputs == 1 else "softmax"
-        if layers[-1].activation != expected_out or any(
-            layer.activation != est._hidden_activation() for layer in layers[:-1]
+        expected_out = "logistic" if multilabel or n_outputs == 1 else "softmax"
+        try:
+            hidden = est._hidden_sizes()
+            activations = est._hidden_activations(len(hidden))
+        except ValueError as exc:
+            raise self.error(f"its hyper-parameters are invalid ({exc})") from exc
+        if [layer.n_outputs for layer in layers[:-1]] != hidden:
+            raise self.error("its layer sizes do not match hidden_layer_sizes")
+        if (
+            layers[-1].activation != expected_out
+            or [layer.activation for layer in layers[:-1]] != activations
         ):
             raise self.error("its layer activations do not match its hyper-parameters")
-        if [layer.n_outputs for layer in layers[:-1]] != est._hidden_sizes():
-            raise self.error("its layer sizes do not match hidden_layer_sizes")
 
         est.classes_ = classes
+        est._multilabel = multilabel
         est.n_features_in_ = n_features
         if fitted.get("has_feature_names"):
             names = self.array("feature_names", kinds="U", shape=(n_features,))
             est.feature_names_in_ = names.astype(object)
         est.coefs_ = [layer.weights for layer in layers]
         est.intercepts_ = [layer.biases for layer in layers]
-        est.loss_curve_ = self.array("loss_curve", kinds="f").tolist()
-        if "validation_scores" in self.npz.files:
-            est.validation_scores_ = self.array("validation_scores", kinds="f").tolist()
-        else:
-            est.validation_scores_ = None
+        history = meta.get("history")
+        keys = {
+            "epoch",
+            "loss",
+            "validation_loss",
+            "validation_score",
+            "learning_rate",
+            "seconds",
+        }
+        if not isinstance(history, list) or not all(
+            isinstance(r, dict) and set(r) == keys for r in history
+        ):
+            raise self.error("its training history is missing or malformed")
         try:
-            est.n_iter_ = int(fitted["n_iter_"])
             est.t_ = int(fitted["t_"])
-            est.loss_ = float(fitted["loss_"])
-            est.best_loss_ = _optional(fitted.get("best_loss_"))
-            est.best_validation_score_ = _optional(fitted.get("best_validation_score_"))
         except (KeyError, TypeError, ValueError) as exc:
             raise self.error(f"its fitted state is incomplete ({exc})") from exc
+        est._set_history(history)
         est.n_layers_ = len(layers) + 1
         est.n_outputs_ = n_outputs
         est.out_activation_ = expected_out
@@ -490,8 +505,10 @@ class _ModelFile:
 
     def _optimizer(self, est):
         spec = self.meta.get("optimizer")
+        if spec is None:
+            return None, None
         if not isinstance(spec, dict) or not isinstance(spec.get("arrays"), list):
-            raise self.error("its optimizer state is missing")
+            raise self.error("its optimizer state is malformed")
         state = {k: v for k, v in spec.items() if k not in ("solver", "arrays")}
         params = [
             p for w, b in zip(est.coefs_, est.intercepts_, strict=True) for p in (w, b)

@@ -46,7 +46,7 @@ def test_derivative_matches_finite_differences(name, rng):
     Z[np.abs(Z) < 1e-3] = 0.5  # keep clear of ReLU's kink
     G = rng.normal(size=Z.shape)  # an upstream gradient
     A = ACTIVATIONS[name](Z.copy())
-    analytic = DERIVATIVES[name](A, G.copy())
+    analytic = DERIVATIVES[name](A, G.copy(), Z)
     eps = 1e-6
     numeric = np.zeros_like(Z)
     for idx in np.ndindex(Z.shape):

@@ -31,7 +31,8 @@ def test_multiclass_fit_sets_sklearn_attributes(fitted_multiclass, multiclass_da
     assert clf.n_features_in_ == 8
     assert [c.shape for c in clf.coefs_] == [(8, 64), (64, 32), (32, 3)]
     assert [b.shape for b in clf.intercepts_] == [(64,), (32,), (3,)]
-    assert all(c.dtype == np.float32 for c in clf.coefs_ + clf.intercepts_)
+    # dtype='auto': small float64 data trains in float64
+    assert all(c.dtype == np.float64 for c in clf.coefs_ + clf.intercepts_)
     assert clf.n_layers_ == 4 and clf.n_outputs_ == 3
     assert clf.out_activation_ == "softmax"
     assert 1 <= clf.n_iter_ == len(clf.loss_curve_) <= 60
@@ -165,7 +166,8 @@ def test_invscaling_rate_follows_the_samples_seen(multiclass_data):
             max_iter=3,
             random_state=0,
         ).fit(X, y)
-    assert clf._optimizer_state["learning_rate"] == pytest.approx(0.5 / (901**0.5))
+    # the third epoch ran after 600 samples: 0.5 / (600 + 1) ** 0.5
+    assert clf._optimizer_state["learning_rate"] == pytest.approx(0.5 / (601**0.5))
 
 
 def test_max_iter_reached_warns_and_tolerance_stops_early(multiclass_data):
@@ -243,10 +245,26 @@ def test_verbose_prints_one_line_per_epoch(capsys, multiclass_data):
     assert "loss = " in lines[0]
 
 
-def test_dtype_float64(multiclass_data):
-    X, y = multiclass_data
-    clf = MLPScratchClassifier(**FAST, dtype="float64").fit(X, y)
-    assert all(c.dtype == np.float64 for c in clf.coefs_)
+@pytest.mark.parametrize(
+    "dtype, X_dtype, n_samples, expected",
+    [
+        ("auto", np.float64, 300, np.float64),
+        ("auto", np.float32, 300, np.float32),
+        ("auto", np.float64, 10_001, np.float32),
+        ("auto", np.int64, 300, np.float64),
+        ("float32", np.float64, 300, np.float32),
+        ("float64", np.float32, 300, np.float64),
+    ],
+)
+def test_training_dtype(dtype, X_dtype, n_samples, expected):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_samples, 3)).astype(X_dtype)
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.warns(ConvergenceWarning):
+        clf = MLPScratchClassifier(
+            dtype=dtype, max_iter=1, hidden_layer_sizes=(4,), random_state=0
+        ).fit(X, y)
+    assert all(c.dtype == expected for c in clf.coefs_ + clf.intercepts_)
 
 
 def test_float32_input_is_predicted_in_float32(fitted_multiclass, multiclass_data):

@@ -2,10 +2,11 @@
 
 Every activation works *in place* on its pre-activation array ``Z`` and returns
 it, so a layer needs one buffer per batch instead of two. Every derivative
-takes the activation's output ``A`` and the gradient with respect to that
-output, ``grad``, and overwrites ``grad`` with the gradient with respect to
-the pre-activation. All five derivatives below are functions of ``A`` alone,
-which is why ``Z`` need not be kept for the backward pass.
+takes the activation's output ``A``, the gradient with respect to that output,
+``grad``, and (only for the activations in :data:`NEEDS_PREACTIVATION`) the
+pre-activation ``Z``, and overwrites ``grad`` with the gradient with respect to
+the pre-activation. All other derivatives are functions of ``A`` alone, which
+is why ``Z`` is kept for the backward pass only where it must be.
 """
 
 import numpy as np
@@ -39,6 +40,40 @@ def tanh(Z):
     return np.tanh(Z, out=Z)
 
 
+#: Slope of leaky ReLU for negative inputs (as in PyTorch and Keras).
+LEAKY_SLOPE = 0.01
+_GELU_C = np.sqrt(2.0 / np.pi)
+
+
+def leaky_relu(Z):
+    r"""Leaky ReLU, :math:`f(z) = z` for :math:`z > 0`, else :math:`0.01 z`."""
+    return np.maximum(Z, LEAKY_SLOPE * Z, out=Z)
+
+
+def elu(Z):
+    r"""Exponential linear unit, :math:`f(z) = z` for :math:`z > 0`, else
+    :math:`e^z - 1`.
+    """
+    negative = Z < 0
+    np.expm1(Z, out=Z, where=negative)
+    return Z
+
+
+def gelu(Z):
+    r"""Gaussian error linear unit, in its tanh form (as GPT-2 and PyTorch's
+    ``approximate='tanh'``).
+
+    .. math::
+        f(z) = \tfrac{1}{2} z \left(1 + \tanh\left(\sqrt{2/\pi}
+            \,(z + 0.044715 z^3)\right)\right)
+    """
+    T = np.tanh(_GELU_C * (Z + 0.044715 * Z**3))
+    T += 1
+    T *= 0.5
+    Z *= T
+    return Z
+
+
 def softmax(Z):
     r"""Row-wise softmax, :math:`f(z)_k = e^{z_k - m} / \sum_j e^{z_j - m}`.
 
@@ -51,31 +86,62 @@ def softmax(Z):
     return Z
 
 
-def identity_derivative(A, grad):
+def identity_derivative(A, grad, Z=None):
     r""":math:`\partial L / \partial z = \partial L / \partial a`."""
     return grad
 
 
-def relu_derivative(A, grad):
+def relu_derivative(A, grad, Z=None):
     r""":math:`\partial a / \partial z = 1` where :math:`a > 0`, else 0."""
     grad[A <= 0] = 0
     return grad
 
 
-def logistic_derivative(A, grad):
+def leaky_relu_derivative(A, grad, Z=None):
+    r""":math:`\partial a / \partial z = 1` where :math:`a > 0`, else 0.01."""
+    grad[A <= 0] *= LEAKY_SLOPE
+    return grad
+
+
+def elu_derivative(A, grad, Z=None):
+    r""":math:`\partial a / \partial z = 1` where :math:`a > 0`, else
+    :math:`e^z = a + 1`.
+    """
+    negative = A < 0
+    grad[negative] *= A[negative] + 1
+    return grad
+
+
+def gelu_derivative(A, grad, Z):
+    r"""Derivative of the tanh-form GELU, from the pre-activation :math:`z`.
+
+    .. math::
+        f'(z) = \tfrac12 (1 + t) + \tfrac12 z (1 - t^2) \sqrt{2/\pi}
+            (1 + 3 \cdot 0.044715 z^2), \quad
+        t = \tanh\left(\sqrt{2/\pi}(z + 0.044715 z^3)\right)
+    """
+    T = np.tanh(_GELU_C * (Z + 0.044715 * Z**3))
+    derivative = 0.5 * (1 + T) + 0.5 * Z * (1 - T**2) * _GELU_C * (
+        1 + 3 * 0.044715 * Z**2
+    )
+    grad *= derivative
+    return grad
+
+
+def logistic_derivative(A, grad, Z=None):
     r""":math:`\partial a / \partial z = a (1 - a)`."""
     grad *= A
     grad *= 1 - A
     return grad
 
 
-def tanh_derivative(A, grad):
+def tanh_derivative(A, grad, Z=None):
     r""":math:`\partial a / \partial z = 1 - a^2`."""
     grad *= 1 - A**2
     return grad
 
 
-def softmax_derivative(A, grad):
+def softmax_derivative(A, grad, Z=None):
     r"""Jacobian-vector product of softmax.
 
     .. math:: \frac{\partial L}{\partial z_k} = a_k \left(g_k - \sum_j g_j a_j\right)
@@ -100,6 +166,9 @@ def log_logistic(Z):
 ACTIVATIONS = {
     "identity": identity,
     "relu": relu,
+    "leaky_relu": leaky_relu,
+    "elu": elu,
+    "gelu": gelu,
     "logistic": logistic,
     "tanh": tanh,
     "softmax": softmax,
@@ -108,10 +177,16 @@ ACTIVATIONS = {
 DERIVATIVES = {
     "identity": identity_derivative,
     "relu": relu_derivative,
+    "leaky_relu": leaky_relu_derivative,
+    "elu": elu_derivative,
+    "gelu": gelu_derivative,
     "logistic": logistic_derivative,
     "tanh": tanh_derivative,
     "softmax": softmax_derivative,
 }
+
+#: Activations whose derivative needs the pre-activation ``Z``, not only ``A``.
+NEEDS_PREACTIVATION = frozenset({"gelu"})
 
 #: Other names accepted for an activation.
 ALIASES = {"sigmoid": "logistic", "linear": "identity"}

@@ -4,7 +4,12 @@ import numbers
 
 import numpy as np
 
-from .activations import ACTIVATIONS, DERIVATIVES, resolve_activation
+from .activations import (
+    ACTIVATIONS,
+    DERIVATIVES,
+    NEEDS_PREACTIVATION,
+    resolve_activation,
+)
 from .initializers import INITIALIZERS, default_initializer
 
 #: The floating-point types the engine computes in.
@@ -47,6 +52,53 @@ def _check_size(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+class Dropout:
+    r"""Inverted dropout on a layer's output.
+
+    In training each unit is kept with probability :math:`1 - p` and scaled by
+    :math:`1 / (1 - p)`, so the expected output is unchanged and nothing needs
+    rescaling at prediction time, when dropout does nothing. Add it after a
+    layer with ``network.add(Dropout(0.2))``.
+
+    Parameters
+    ----------
+    rate : float
+        Probability :math:`p` of dropping a unit, in [0, 1).
+    random_state : int, numpy.random.Generator or None, default=None
+        Source of the masks.
+    """
+
+    def __init__(self, rate, *, random_state=None):
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, numbers.Real)
+            or not (0 <= rate < 1)
+        ):
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate!r}.")
+        self.rate = float(rate)
+        self.rng = as_generator(random_state)
+        self._mask = None
+
+    def __repr__(self):
+        return f"Dropout({self.rate})"
+
+    def forward(self, A, training=False):
+        """``A`` with a fresh random mask applied (in training only)."""
+        if not training or self.rate == 0:
+            self._mask = None
+            return A
+        keep = 1.0 - self.rate
+        mask = self.rng.random(A.shape, dtype=A.dtype) < keep
+        self._mask = mask.astype(A.dtype) / A.dtype.type(keep)
+        return A * self._mask
+
+    def backward(self, grad):
+        """Gradient through the mask of the last training forward pass."""
+        if self._mask is not None:
+            grad *= self._mask
+        return grad
 
 
 class Layer:
@@ -113,8 +165,8 @@ class Layer:
         self.biases = np.zeros(self.n_outputs, dtype=self.dtype)
         self.grad_weights = None
         self.grad_biases = None
-        self._input = None
-        self._output = None
+        self.dropout = None
+        self._input = self._output = self._preactivation = None
 
     @classmethod
     def from_arrays(cls, weights, biases, activation):
@@ -135,7 +187,8 @@ class Layer:
         layer.weights = weights
         layer.biases = biases.astype(weights.dtype, copy=False)
         layer.grad_weights = layer.grad_biases = None
-        layer._input = layer._output = None
+        layer.dropout = None
+        layer._input = layer._output = layer._preactivation = None
         return layer
 
     def __repr__(self):
@@ -153,6 +206,8 @@ class Layer:
 
     def activate(self, Z, training=False):
         """Apply the activation to ``Z`` in place and return it."""
+        if training and self.activation in NEEDS_PREACTIVATION:
+            self._preactivation = Z.copy()
         A = ACTIVATIONS[self.activation](Z)
         if training:
             self._output = A
@@ -162,9 +217,12 @@ class Layer:
         """Output of the layer for input ``X``.
 
         With ``training=True`` the input and output are kept for
-        :meth:`backward`.
+        :meth:`backward`, and dropout (if any) is applied.
         """
-        return self.activate(self.linear(X, training), training)
+        A = self.activate(self.linear(X, training), training)
+        if self.dropout is not None:
+            A = self.dropout.forward(A, training)
+        return A
 
     def backward(self, grad, *, input_gradient=True):
         """Back-propagate ``grad``, the gradient with respect to this layer's output.
@@ -174,7 +232,9 @@ class Layer:
         ``input_gradient`` is false, which saves a matrix product in the first
         layer).
         """
-        delta = DERIVATIVES[self.activation](self._output, grad)
+        if self.dropout is not None:
+            grad = self.dropout.backward(grad)
+        delta = DERIVATIVES[self.activation](self._output, grad, self._preactivation)
         return self.backward_linear(delta, input_gradient=input_gradient)
 
     def backward_linear(self, delta, *, input_gradient=True):
@@ -201,4 +261,4 @@ class Layer:
 
     def clear(self):
         """Drop the arrays kept for the backward pass."""
-        self._input = self._output = None
+        self._input = self._output = self._preactivation = None

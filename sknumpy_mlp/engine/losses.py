@@ -1,12 +1,16 @@
 r"""Loss functions, as a name -> function registry.
 
 Each loss takes the output layer's pre-activation ``Z`` (the logits), the
-targets ``Y`` (same shape as ``Z``) and the name of the output activation, and
-returns ``(loss, delta, A)``: the mean loss over the rows, the gradient of that
-mean with respect to ``Z``, and the output activation ``A``. Working from the
-logits is what makes the cross-entropies stable: they use log-sum-exp and
-:math:`\log(1 + e^{z})` instead of the logarithm of a probability that may
-have rounded to 0.
+targets ``Y`` (same shape as ``Z``), the name of the output activation and
+optional per-row ``sample_weight``, and returns ``(loss, delta, A)``: the
+weighted mean loss over the rows, the gradient of that mean with respect to
+``Z``, and the output activation ``A``. Working from the logits is what makes
+the cross-entropies stable: they use log-sum-exp and :math:`\log(1 + e^{z})`
+instead of the logarithm of a probability that may have rounded to 0.
+
+With weights :math:`w_i` the mean is :math:`\sum_i w_i \ell_i / \sum_i w_i`, so
+an integer weight is the same as repeating the row and a zero weight the same
+as removing it.
 """
 
 import numpy as np
@@ -14,63 +18,82 @@ import numpy as np
 from .activations import ACTIVATIONS, DERIVATIVES
 
 
-def categorical_crossentropy(Z, Y, activation="softmax"):
+def _row_scale(Z, sample_weight):
+    """Per-row factor of the mean: ``1/n``, or ``w_i / sum(w)`` (0 if all are 0)."""
+    if sample_weight is None:
+        return None, Z.shape[0]
+    total = float(sample_weight.sum())
+    if total <= 0:
+        return np.zeros((Z.shape[0], 1), dtype=Z.dtype), 1.0
+    return (sample_weight / total).astype(Z.dtype, copy=False)[:, None], total
+
+
+def _mean(row_losses, scale, n):
+    if scale is None:
+        return float(row_losses.sum()) / n
+    return float((row_losses * scale[:, 0]).sum())
+
+
+def _scaled(delta, scale, n):
+    if scale is None:
+        delta /= n
+    else:
+        delta *= scale
+    return delta
+
+
+def categorical_crossentropy(Z, Y, activation="softmax", sample_weight=None):
     r"""Softmax cross-entropy from logits.
 
     .. math::
-        L = \frac{1}{n} \sum_i \Big( \log \sum_k e^{z_{ik}}
-            - \sum_k y_{ik} z_{ik} \Big),
-        \qquad \frac{\partial L}{\partial z} = \frac{p - y}{n}
+        \ell_i = \log \sum_k e^{z_{ik}} - \sum_k y_{ik} z_{ik},
+        \qquad \frac{\partial \ell_i}{\partial z_i} = p_i - y_i
 
     with :math:`p = \mathrm{softmax}(z)`; the log-sum-exp is taken after
     subtracting the row maximum.
     """
     _require(activation, "softmax", "categorical_crossentropy")
-    n = Z.shape[0]
+    scale, n = _row_scale(Z, sample_weight)
     shifted = Z - Z.max(axis=1, keepdims=True)
     A = np.exp(shifted)
     sums = A.sum(axis=1, keepdims=True)
     A /= sums
-    # log-softmax = shifted - log(sum exp(shifted)); loss = -sum(Y * log-softmax)
-    loss = (np.log(sums).sum() - (Y * shifted).sum()) / n
-    delta = A - Y
-    delta /= n
-    return float(loss), delta, A
+    row_losses = np.log(sums[:, 0]) - (Y * shifted).sum(axis=1)
+    delta = _scaled(A - Y, scale, n)
+    return _mean(row_losses, scale, n), delta, A
 
 
-def binary_crossentropy(Z, Y, activation="logistic"):
+def binary_crossentropy(Z, Y, activation="logistic", sample_weight=None):
     r"""Sigmoid (binary) cross-entropy from logits, one or more outputs.
 
     .. math::
-        L = \frac{1}{n} \sum_{i,k} \big( \log(1 + e^{z_{ik}}) - y_{ik} z_{ik} \big),
-        \qquad \frac{\partial L}{\partial z} = \frac{\sigma(z) - y}{n}
+        \ell_i = \sum_k \log(1 + e^{z_{ik}}) - y_{ik} z_{ik},
+        \qquad \frac{\partial \ell_i}{\partial z_i} = \sigma(z_i) - y_i
 
     with :math:`\log(1 + e^{z}) = \max(z, 0) + \log(1 + e^{-|z|})`.
     """
     _require(activation, "logistic", "binary_crossentropy")
-    n = Z.shape[0]
+    scale, n = _row_scale(Z, sample_weight)
     softplus = np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
-    loss = (softplus.sum() - (Y * Z).sum()) / n
+    row_losses = (softplus - Y * Z).sum(axis=1)
     A = ACTIVATIONS["logistic"](Z.copy())
-    delta = A - Y
-    delta /= n
-    return float(loss), delta, A
+    delta = _scaled(A - Y, scale, n)
+    return _mean(row_losses, scale, n), delta, A
 
 
-def squared_error(Z, Y, activation="identity"):
-    r"""Half mean squared error of the output activation :math:`a = f(z)`.
+def squared_error(Z, Y, activation="identity", sample_weight=None):
+    r"""Half squared error of the output activation :math:`a = f(z)`.
 
     .. math::
-        L = \frac{1}{2n} \sum_{i,k} (a_{ik} - y_{ik})^2,
-        \qquad \frac{\partial L}{\partial z} = f'(z) \odot \frac{a - y}{n}
+        \ell_i = \tfrac12 \sum_k (a_{ik} - y_{ik})^2,
+        \qquad \frac{\partial \ell_i}{\partial z_i} = f'(z_i) \odot (a_i - y_i)
     """
-    n = Z.shape[0]
+    scale, n = _row_scale(Z, sample_weight)
     A = ACTIVATIONS[activation](Z.copy())
     diff = A - Y
-    loss = 0.5 * float((diff**2).sum()) / n
-    diff /= n
-    delta = DERIVATIVES[activation](A, diff)
-    return loss, delta, A
+    row_losses = 0.5 * (diff**2).sum(axis=1)
+    delta = DERIVATIVES[activation](A, _scaled(diff, scale, n), Z)
+    return _mean(row_losses, scale, n), delta, A
 
 
 LOSSES = {

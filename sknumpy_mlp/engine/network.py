@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from .layers import Layer, as_generator
+from .layers import Dropout, Layer, as_generator
 from .losses import LOSSES, check_loss, default_loss
 from .optimizers import make_optimizer
 from .training import run_epoch
@@ -53,13 +53,20 @@ class NeuralNetwork:
     def add(self, layer):
         """Append ``layer``; its input width must equal the last layer's output width.
 
+        A :class:`Dropout` is attached to the output of the last layer.
+
         Raises
         ------
         ValueError
             If the layer does not fit onto the network.
         """
+        if isinstance(layer, Dropout):
+            if not self.layers:
+                raise ValueError("Add a Layer before a Dropout: it drops its outputs.")
+            self.layers[-1].dropout = layer
+            return
         if not isinstance(layer, Layer):
-            raise TypeError(f"Expected a Layer, got {type(layer).__name__}.")
+            raise TypeError(f"Expected a Layer or Dropout, got {type(layer).__name__}.")
         if self.layers:
             last = self.layers[-1]
             if layer.n_inputs != last.n_outputs:
@@ -217,12 +224,14 @@ class NeuralNetwork:
         """All trainable arrays, layer by layer: ``[W1, b1, W2, b2, ...]``."""
         return [p for layer in self.layers for p in layer.parameters()]
 
-    def loss_and_gradients(self, X, Y, *, loss=None, alpha=0.0):
+    def loss_and_gradients(self, X, Y, *, loss=None, alpha=0.0, sample_weight=None):
         r"""Mean loss on ``(X, Y)`` and its gradient for every parameter.
 
-        With ``alpha > 0`` the L2 penalty
-        :math:`\frac{\alpha}{2n} \sum_l \lVert W_l \rVert_F^2` is added (to the
-        weights, not the biases), as scikit-learn's MLP does.
+        The mean over rows is weighted by ``sample_weight`` when given. With
+        ``alpha > 0`` the L2 penalty
+        :math:`\frac{\alpha}{2 s} \sum_l \lVert W_l \rVert_F^2` is added (to the
+        weights, not the biases), with :math:`s` the number of rows or the sum of
+        their weights, as scikit-learn's MLP does.
 
         Returns
         -------
@@ -231,27 +240,32 @@ class NeuralNetwork:
             In the order of :meth:`parameters`.
         """
         layers = self._checked_layers()
+        output = layers[-1]
+        if output.dropout is not None:
+            raise ValueError("Dropout after the output layer is not supported.")
         loss = self.loss_name if loss is None else loss
         A = X
         for layer in layers[:-1]:
             A = layer.forward(A, training=True)
-        output = layers[-1]
         Z = output.linear(A, training=True)
-        value, delta, _ = LOSSES[loss](Z, Y, output.activation)
+        value, delta, _ = LOSSES[loss](Z, Y, output.activation, sample_weight)
         grad = output.backward_linear(delta, input_gradient=len(layers) > 1)
         for i in range(len(layers) - 2, -1, -1):
             grad = layers[i].backward(grad, input_gradient=i > 0)
         grads = [g for layer in layers for g in layer.gradients()]
         if alpha:
-            n = X.shape[0]
-            value += (
-                0.5
-                * alpha
-                / n
-                * sum(float((layer.weights**2).sum()) for layer in layers)
-            )
-            for i, layer in enumerate(layers):
-                grads[2 * i] += (alpha / n) * layer.weights
+            total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+            if total > 0:
+                scale = alpha / total
+                value += (
+                    0.5
+                    * scale
+                    * sum(
+                        float(np.vdot(layer.weights, layer.weights)) for layer in layers
+                    )
+                )
+                for i, layer in enumerate(layers):
+                    grads[2 * i] += scale * layer.weights
         return value, grads
 
     def clear(self):
@@ -285,7 +299,7 @@ class NeuralNetwork:
         epochs : int, default=20
         learning_rate : float, default=0.01
         batch_size : int, default=100
-        optimizer : {'sgd', 'adam'}, default='sgd'
+        optimizer : {'sgd', 'adam', 'rmsprop', 'adamw'}, default='sgd'
         momentum : float, default=0.0
             For SGD.
         nesterov : bool, default=False
@@ -323,9 +337,17 @@ class NeuralNetwork:
         opt = make_optimizer(optimizer, self.parameters(), **options)
         rng = as_generator(random_state) if shuffle else None
         for epoch in range(1, epochs + 1):
-            cost = run_epoch(
-                self, opt, X, Y, batch_size=batch_size, loss=loss, alpha=alpha, rng=rng
-            )
+            with np.errstate(over="ignore", invalid="ignore"):
+                cost, _ = run_epoch(
+                    self,
+                    opt,
+                    X,
+                    Y,
+                    batch_size=batch_size,
+                    loss=loss,
+                    alpha=alpha,
+                    rng=rng,
+                )
             if not np.isfinite(cost):
                 raise FloatingPointError(
                     f"The cost became {cost} in epoch {epoch}: training diverged. "

@@ -126,6 +126,106 @@ class Adam:
         self.vs = _matching(state["vs"], self.params)
 
 
+class RMSprop:
+    r"""RMSprop (Hinton, 2012): steps scaled by a running RMS of the gradient.
+
+    .. math::
+        v \leftarrow \rho v + (1 - \rho) g^2, \qquad
+        \theta \leftarrow \theta - \eta \frac{g}{\sqrt{v} + \epsilon}
+
+    Parameters
+    ----------
+    params : list of ndarray
+    learning_rate : float, default=0.001
+    rho : float, default=0.9
+    epsilon : float, default=1e-8
+    """
+
+    def __init__(self, params, learning_rate=0.001, rho=0.9, epsilon=1e-8):
+        self.params = list(params)
+        self.learning_rate = float(learning_rate)
+        self.rho = float(rho)
+        self.epsilon = float(epsilon)
+        self.vs = [np.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    def step(self, grads):
+        """Apply one update with ``grads`` (one per parameter)."""
+        self.t += 1
+        rho, lr = self.rho, self.learning_rate
+        for p, g, v in zip(self.params, grads, self.vs, strict=True):
+            v *= rho
+            v += (1 - rho) * (g * g)
+            p -= lr * g / (np.sqrt(v) + self.epsilon)
+
+    def state_dict(self):
+        """Arrays and numbers that fully describe the optimizer's state."""
+        return {"t": self.t, "learning_rate": self.learning_rate, "vs": self.vs}
+
+    def load_state_dict(self, state):
+        """Restore what :meth:`state_dict` returned."""
+        self.t = int(state["t"])
+        self.learning_rate = float(state["learning_rate"])
+        self.vs = _matching(state["vs"], self.params)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019).
+
+    After the Adam step, every weight matrix (not the biases) shrinks by
+    :math:`\eta \lambda \theta`, independently of the gradient:
+
+    .. math:: \theta \leftarrow \theta - \eta \lambda \theta
+
+    Parameters
+    ----------
+    params : list of ndarray
+    learning_rate : float, default=0.001
+    beta_1, beta_2 : float, default=0.9, 0.999
+    epsilon : float, default=1e-8
+    weight_decay : float, default=0.01
+    """
+
+    def __init__(
+        self,
+        params,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        weight_decay=0.01,
+    ):
+        super().__init__(params, learning_rate, beta_1, beta_2, epsilon)
+        self.weight_decay = float(weight_decay)
+
+    def step(self, grads):
+        """Apply one Adam update with ``grads``, then the decoupled decay."""
+        if self.weight_decay:
+            shrink = 1.0 - self.learning_rate * self.weight_decay
+            for p in self.params:
+                if p.ndim > 1:
+                    p *= shrink
+        super().step(grads)
+
+
+def clip_grad_norm(grads, max_norm):
+    r"""Scale ``grads`` in place so that their global L2 norm is at most ``max_norm``.
+
+    .. math:: g \leftarrow g \cdot \min\left(1, \frac{c}{\lVert g \rVert_2}\right)
+
+    Returns
+    -------
+    float
+        The norm before clipping.
+    """
+    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+    if norm > max_norm:
+        factor = max_norm / (norm + 1e-12)
+        for g in grads:
+            g *= factor
+    return norm
+
+
 def _matching(arrays, params):
     arrays = [np.array(a, dtype=p.dtype) for a, p in zip(arrays, params, strict=True)]
     for a, p in zip(arrays, params, strict=True):
@@ -137,11 +237,11 @@ def _matching(arrays, params):
     return arrays
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW}
 
 
 def make_optimizer(name, params, **options):
-    """Build optimizer ``name`` ('sgd' or 'adam') for ``params``."""
+    """Build optimizer ``name`` (a key of :data:`OPTIMIZERS`) for ``params``."""
     if name not in OPTIMIZERS:
         raise ValueError(
             f"Unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}."

@@ -1,24 +1,101 @@
-r"""Learning-rate schedules, as in scikit-learn's MLP.
+r"""Learning-rate schedules, as a name -> function registry.
 
-* ``'constant'``: :math:`\eta_t = \eta_0`.
-* ``'invscaling'``: :math:`\eta_t = \eta_0 / (t + 1)^{p}`, with :math:`t` the
-  number of samples seen, updated after every epoch.
+Each schedule gives the learning rate of an epoch from the initial rate
+:math:`\eta_0`, the epoch's position :math:`e` (0 for the first epoch of the
+schedule) and the number of samples seen before it, :math:`t`:
+
+* ``'constant'``: :math:`\eta_0`;
+* ``'invscaling'``: :math:`\eta_0 / (t + 1)^{p}` (scikit-learn's);
 * ``'adaptive'``: :math:`\eta_0` until the stopping criterion has not improved
-  for ``n_iter_no_change`` epochs, then divided by 5 (training stops only once
-  it would drop below :math:`10^{-6}`).
+  for ``n_iter_no_change`` epochs, then divided by 5 (see
+  :func:`reduce_on_plateau`); training stops once it would go below
+  :math:`10^{-6}`;
+* ``'step'``: :math:`\eta_0 \gamma^{\lfloor e / s \rfloor}` (every :math:`s`
+  epochs, multiply by :math:`\gamma`);
+* ``'cosine'``: :math:`\frac{\eta_0}{2}\left(1 + \cos \frac{\pi e}{T}\right)`
+  over :math:`T` = ``max_iter`` epochs.
+
+Any schedule can start with a linear warm-up of :math:`W` epochs,
+:math:`\eta_0 (e + 1) / W` for :math:`e < W`; the schedule proper then starts
+at :math:`e - W`.
 """
 
-SCHEDULES = ("constant", "invscaling", "adaptive")
+import math
+from dataclasses import dataclass
 
 
-def scheduled_rate(schedule, learning_rate_init, samples_seen, power_t=0.5):
-    """Learning rate after ``samples_seen`` samples, for a time-based schedule.
+def _constant(config, epoch, samples_seen):
+    return config.learning_rate_init
 
-    Returns ``None`` for schedules that do not depend on time.
+
+def _invscaling(config, epoch, samples_seen):
+    return config.learning_rate_init / (samples_seen + 1) ** config.power_t
+
+
+def _step(config, epoch, samples_seen):
+    return config.learning_rate_init * config.step_factor ** (
+        epoch // config.step_epochs
+    )
+
+
+def _cosine(config, epoch, samples_seen):
+    period = max(config.total_epochs - config.warmup_epochs, 1)
+    progress = min(epoch / period, 1.0)
+    return 0.5 * config.learning_rate_init * (1 + math.cos(math.pi * progress))
+
+
+SCHEDULES = {
+    "constant": _constant,
+    "invscaling": _invscaling,
+    "adaptive": _constant,
+    "step": _step,
+    "cosine": _cosine,
+}
+
+
+@dataclass
+class Schedule:
+    """A learning-rate schedule and its settings.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SCHEDULES`.
+    learning_rate_init : float
+    power_t : float, default=0.5
+        For ``'invscaling'``.
+    step_epochs : int, default=10
+    step_factor : float, default=0.1
+        For ``'step'``.
+    total_epochs : int, default=200
+        For ``'cosine'``.
+    warmup_epochs : int, default=0
     """
-    if schedule == "invscaling":
-        return learning_rate_init / (samples_seen + 1) ** power_t
-    return None
+
+    name: str
+    learning_rate_init: float
+    power_t: float = 0.5
+    step_epochs: int = 10
+    step_factor: float = 0.1
+    total_epochs: int = 200
+    warmup_epochs: int = 0
+
+    def __post_init__(self):
+        if self.name not in SCHEDULES:
+            raise ValueError(
+                f"Unknown learning-rate schedule {self.name!r}; "
+                f"expected one of {sorted(SCHEDULES)}."
+            )
+
+    def rate(self, epoch, samples_seen=0):
+        """Learning rate of epoch ``epoch`` (0-based), or ``None`` to keep the
+        current one (``'adaptive'`` after warm-up, which changes on plateaus).
+        """
+        if epoch < self.warmup_epochs:
+            return self.learning_rate_init * (epoch + 1) / self.warmup_epochs
+        if self.name == "adaptive" and epoch > self.warmup_epochs:
+            return None
+        return SCHEDULES[self.name](self, epoch - self.warmup_epochs, samples_seen)
 
 
 def reduce_on_plateau(schedule, learning_rate):

@@ -1,10 +1,15 @@
 """The epoch / mini-batch loop, with stopping rules and a per-epoch history."""
 
+import contextlib
+import signal
+import threading
 import time
 
 import numpy as np
 
-from .schedules import reduce_on_plateau, scheduled_rate
+from .losses import LOSSES
+from .optimizers import clip_grad_norm
+from .schedules import reduce_on_plateau
 
 
 def minibatches(n_samples, batch_size, rng=None):
@@ -22,40 +27,75 @@ def minibatches(n_samples, batch_size, rng=None):
         yield order[start : start + batch_size]
 
 
-def run_epoch(network, optimizer, X, Y, *, batch_size, loss, alpha=0.0, rng=None):
-    """One pass over ``(X, Y)`` in mini-batches; returns the mean training loss.
+def run_epoch(
+    network,
+    optimizer,
+    X,
+    Y,
+    *,
+    batch_size,
+    loss,
+    alpha=0.0,
+    rng=None,
+    sample_weight=None,
+    max_grad_norm=None,
+    stop_requested=None,
+):
+    """One pass over ``(X, Y)`` in mini-batches.
 
-    Each batch's gradient is the average over its rows (plus the L2 term) and
-    is applied at once by ``optimizer``. ``rng`` shuffles the rows; ``None``
-    keeps their order.
+    Each batch's gradient is the (weighted) average over its rows plus the L2
+    term, optionally clipped to a global norm of ``max_grad_norm``, and is
+    applied at once by ``optimizer``. ``rng`` shuffles the rows; ``None`` keeps
+    their order. ``stop_requested()`` is asked after every batch; when it says
+    yes the epoch ends early.
+
+    Returns
+    -------
+    loss : float
+        Mean training loss over the rows seen (weighted like the gradients).
+    completed : bool
+        False if the epoch was cut short by ``stop_requested``.
     """
     n_samples = X.shape[0]
-    total = 0.0
+    total = weight_seen = 0.0
+    completed = True
     for rows in minibatches(n_samples, batch_size, rng):
-        X_batch, Y_batch = X[rows], Y[rows]
+        w = None if sample_weight is None else sample_weight[rows]
         batch_loss, grads = network.loss_and_gradients(
-            X_batch, Y_batch, loss=loss, alpha=alpha
+            X[rows], Y[rows], loss=loss, alpha=alpha, sample_weight=w
         )
+        if max_grad_norm is not None:
+            clip_grad_norm(grads, max_grad_norm)
         optimizer.step(grads)
-        total += batch_loss * X_batch.shape[0]
+        weight = _rows(rows, n_samples) if w is None else float(w.sum())
+        total += batch_loss * weight
+        weight_seen += weight
+        if stop_requested is not None and stop_requested():
+            completed = False
+            break
     network.clear()
-    return total / n_samples
+    return (total / weight_seen if weight_seen else 0.0), completed
+
+
+def _rows(rows, n_samples):
+    return (
+        len(range(*rows.indices(n_samples))) if isinstance(rows, slice) else len(rows)
+    )
 
 
 class EarlyStopping:
     """Track the stopping criterion the way scikit-learn's MLP does.
 
-    The criterion is the training loss (lower is better) or, when
-    ``monitor='score'``, a validation score (higher is better). An epoch that
-    does not beat the best value by ``tol`` counts as no improvement; after
-    more than ``n_iter_no_change`` of them in a row, :meth:`update` returns
-    True.
+    The criterion is a loss (lower is better) or, when ``higher_is_better``,
+    a score. An epoch that does not beat the best value by ``tol`` counts as no
+    improvement; after more than ``n_iter_no_change`` of them in a row,
+    :meth:`update` reports a stall.
     """
 
-    def __init__(self, tol, n_iter_no_change, monitor="loss"):
+    def __init__(self, tol, n_iter_no_change, higher_is_better=False):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
-        self.sign = 1.0 if monitor == "score" else -1.0
+        self.sign = 1.0 if higher_is_better else -1.0
         self.best = -np.inf
         self.no_improvement = 0
 
@@ -76,6 +116,56 @@ class EarlyStopping:
         self.no_improvement = 0
 
 
+class Validation:
+    """Held-out data scored after every epoch.
+
+    Parameters
+    ----------
+    X, Y : arrays
+        Inputs and targets in the network's encoding.
+    score : callable
+        ``score(Z) -> float`` from the output logits ``Z`` of ``X``, higher is
+        better (e.g. accuracy).
+    sample_weight : array or None
+    """
+
+    def __init__(self, X, Y, score, sample_weight=None):
+        self.X, self.Y, self.score, self.sample_weight = X, Y, score, sample_weight
+
+    def evaluate(self, network, loss):
+        """``(validation loss, validation score)`` of ``network``."""
+        Z = network.logits(self.X)
+        value, _, _ = LOSSES[loss](
+            Z, self.Y, network.layers[-1].activation, self.sample_weight
+        )
+        return value, float(self.score(Z))
+
+
+@contextlib.contextmanager
+def interrupt_guard():
+    """Turn the first Ctrl-C into a request to stop after the current batch.
+
+    Yields a function that says whether Ctrl-C was pressed. A second Ctrl-C
+    interrupts at once, as usual. Outside the main thread, where Python
+    delivers no signals, the function always says no.
+    """
+    pressed = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+
+    def handler(signum, frame):
+        pressed.append(True)
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        if signal.getsignal(signal.SIGINT) is handler:
+            signal.signal(signal.SIGINT, previous)
+
+
 def train(
     network,
     optimizer,
@@ -85,115 +175,258 @@ def train(
     max_iter,
     batch_size,
     loss,
+    schedule,
     alpha=0.0,
     rng=None,
+    sample_weight=None,
+    max_grad_norm=None,
     tol=1e-4,
     n_iter_no_change=10,
-    schedule="constant",
-    learning_rate_init=None,
-    power_t=0.5,
+    first_epoch=1,
+    schedule_epoch=0,
     samples_seen=0,
-    validation_score=None,
-    on_epoch=None,
+    validation=None,
+    monitor="score",
+    on_epoch_begin=None,
+    on_epoch_end=None,
 ):
     """Train ``network`` for up to ``max_iter`` epochs.
 
     Parameters
     ----------
     network : NeuralNetwork
-    optimizer : SGD or Adam
+    optimizer : SGD, Adam, RMSprop or AdamW
         Built over ``network.parameters()``.
     X, Y : arrays
         Inputs and targets (``Y`` one row per sample, matching the output).
-    max_iter : int
-    batch_size : int
+    max_iter, batch_size : int
     loss : str
+    schedule : Schedule
     alpha : float, default=0.0
         L2 penalty.
     rng : numpy.random.Generator or None
         Shuffles every epoch; ``None`` keeps the row order.
+    sample_weight : array or None
+    max_grad_norm : float or None
+        Clip every batch's gradient to this global norm.
     tol, n_iter_no_change : float, int
         The stopping rule (see :class:`EarlyStopping`).
-    schedule : {'constant', 'invscaling', 'adaptive'}
-    learning_rate_init, power_t : float
-        For the schedules; ``learning_rate_init`` defaults to the optimizer's.
-    samples_seen : int
-        Samples seen before this call (continues ``invscaling``).
-    validation_score : callable or None
-        ``validation_score(network) -> float``, higher is better. When given,
-        training stops on it and the network ends with the weights of the best
-        validation epoch.
-    on_epoch : callable or None
-        Called as ``on_epoch(record)`` after every epoch.
+    first_epoch : int, default=1
+        Number of the first epoch in the history (continues a warm start).
+    schedule_epoch : int, default=0
+        Position in the learning-rate schedule of the first epoch.
+    samples_seen : int, default=0
+        Samples seen before this call (for ``'invscaling'``).
+    validation : Validation or None
+        When given, training stops on the validation ``monitor`` ('score' or
+        'loss') and the network ends with the weights of its best epoch;
+        otherwise it stops on the training loss.
+    on_epoch_begin : callable or None
+        ``on_epoch_begin(epoch)`` before every epoch.
+    on_epoch_end : callable or None
+        ``on_epoch_end(record) -> bool`` after every epoch; True stops training.
 
     Returns
     -------
     dict
-        ``history`` (one record per epoch: epoch, loss, validation_score,
-        learning_rate, seconds), ``converged``, ``samples_seen``,
-        ``best_loss`` and ``best_validation_score``.
+        ``history`` (one record per epoch: epoch, loss, validation_loss,
+        validation_score, learning_rate, seconds), ``converged``,
+        ``interrupted`` (Ctrl-C), ``stopped`` (by ``on_epoch_end``),
+        ``samples_seen``, ``best_loss``, ``best_validation_score`` and
+        ``best_validation_loss``.
+
+    Raises
+    ------
+    FloatingPointError
+        If the loss or the weights become NaN or infinite; the message names
+        the learning rate. The network then holds unusable weights.
     """
-    if learning_rate_init is None:
-        learning_rate_init = optimizer.learning_rate
-    monitor = "score" if validation_score is not None else "loss"
-    stopper = EarlyStopping(tol, n_iter_no_change, monitor)
+    higher = validation is not None and monitor == "score"
+    stopper = EarlyStopping(tol, n_iter_no_change, higher_is_better=higher)
     history = []
     best_params = None
-    best_loss = np.inf
-    best_score = None
-    converged = False
-    for epoch in range(1, max_iter + 1):
-        start = time.perf_counter()
-        epoch_loss = run_epoch(
-            network,
-            optimizer,
-            X,
-            Y,
-            batch_size=batch_size,
-            loss=loss,
-            alpha=alpha,
-            rng=rng,
-        )
-        if not np.isfinite(epoch_loss):
-            raise FloatingPointError(
-                f"The training loss became {epoch_loss} in epoch {epoch}: training "
-                f"diverged. Try a smaller learning rate (it is "
-                f"{optimizer.learning_rate:g})."
-            )
-        samples_seen += X.shape[0]
-        rate = scheduled_rate(schedule, learning_rate_init, samples_seen, power_t)
-        if rate is not None:
-            optimizer.learning_rate = rate
-        best_loss = min(best_loss, epoch_loss)
-        score = None if validation_score is None else float(validation_score(network))
-        record = {
-            "epoch": epoch,
-            "loss": epoch_loss,
-            "validation_score": score,
-            "learning_rate": optimizer.learning_rate,
-            "seconds": time.perf_counter() - start,
-        }
-        history.append(record)
-        if on_epoch is not None:
-            on_epoch(record)
-        is_best, stalled = stopper.update(epoch_loss if score is None else score)
-        if score is not None and is_best:
-            best_score = score
-            best_params = [p.copy() for p in network.parameters()]
-        if stalled:
-            new_rate = reduce_on_plateau(schedule, optimizer.learning_rate)
-            if new_rate is None:
-                converged = True
+    result = {
+        "converged": False,
+        "interrupted": False,
+        "stopped": False,
+        "best_loss": np.inf,
+        "best_validation_score": None,
+        "best_validation_loss": None,
+    }
+    with interrupt_guard() as stop_requested:
+        for i in range(max_iter):
+            epoch = first_epoch + i
+            rate = schedule.rate(schedule_epoch + i, samples_seen)
+            if rate is not None:
+                optimizer.learning_rate = rate
+            if on_epoch_begin is not None:
+                on_epoch_begin(epoch)
+            start = time.perf_counter()
+            with np.errstate(over="ignore", invalid="ignore"):
+                epoch_loss, completed = run_epoch(
+                    network,
+                    optimizer,
+                    X,
+                    Y,
+                    batch_size=batch_size,
+                    loss=loss,
+                    alpha=alpha,
+                    rng=rng,
+                    sample_weight=sample_weight,
+                    max_grad_norm=max_grad_norm,
+                    stop_requested=stop_requested,
+                )
+                _check_finite(network, epoch_loss, epoch, optimizer.learning_rate)
+            samples_seen += X.shape[0]
+            record = {
+                "epoch": epoch,
+                "loss": epoch_loss,
+                "validation_loss": None,
+                "validation_score": None,
+                "learning_rate": optimizer.learning_rate,
+            }
+            result["best_loss"] = min(result["best_loss"], epoch_loss)
+            if validation is not None:
+                val_loss, val_score = validation.evaluate(network, loss)
+                record.update(validation_loss=val_loss, validation_score=val_score)
+            record["seconds"] = time.perf_counter() - start
+            history.append(record)
+            if validation is None:
+                criterion = epoch_loss
+            else:
+                criterion = record[f"validation_{monitor}"]
+            is_best, stalled = stopper.update(criterion)
+            if validation is not None and is_best:
+                result["best_validation_score"] = record["validation_score"]
+                result["best_validation_loss"] = record["validation_loss"]
+                best_params = [p.copy() for p in network.parameters()]
+            if on_epoch_end is not None and on_epoch_end(record):
+                result["stopped"] = True
                 break
-            optimizer.learning_rate = new_rate
-            stopper.reset_patience()
+            if not completed or stop_requested():
+                result["interrupted"] = True
+                break
+            if stalled:
+                new_rate = reduce_on_plateau(schedule.name, optimizer.learning_rate)
+                if new_rate is None:
+                    result["converged"] = True
+                    break
+                optimizer.learning_rate = new_rate
+                stopper.reset_patience()
     if best_params is not None:
         for p, best in zip(network.parameters(), best_params, strict=True):
             p[...] = best
+    result.update(history=history, samples_seen=samples_seen)
+    return result
+
+
+def _check_finite(network, loss, epoch, learning_rate=None):
+    if np.isfinite(loss) and all(np.isfinite(p).all() for p in network.parameters()):
+        return
+    if learning_rate is None:
+        raise FloatingPointError(
+            f"L-BFGS diverged in iteration {epoch}: the loss became {loss}. Try "
+            "scaling the input (e.g. StandardScaler) or a larger alpha."
+        )
+    raise FloatingPointError(
+        f"Training diverged in epoch {epoch}: the loss became {loss} "
+        f"(learning rate {learning_rate:g}). Try a smaller learning rate "
+        "(learning_rate_init), scaling the input (e.g. StandardScaler), or "
+        "gradient clipping (max_grad_norm)."
+    )
+
+
+def train_lbfgs(
+    network,
+    X,
+    Y,
+    *,
+    loss,
+    alpha=0.0,
+    sample_weight=None,
+    max_iter=200,
+    max_fun=15000,
+    tol=1e-4,
+    on_iteration=None,
+):
+    """Full-batch training with L-BFGS-B from ``scipy.optimize``.
+
+    The parameters are packed into one float64 vector for SciPy; loss and
+    gradient come from :meth:`NeuralNetwork.loss_and_gradients`.
+
+    Parameters
+    ----------
+    network : NeuralNetwork
+    X, Y : arrays
+    loss : str
+    alpha : float, default=0.0
+    sample_weight : array or None
+    max_iter : int, default=200
+        Maximum number of L-BFGS iterations.
+    max_fun : int, default=15000
+        Maximum number of loss evaluations.
+    tol : float, default=1e-4
+        SciPy's ``gtol``: stop when every projected gradient entry is below it.
+    on_iteration : callable or None
+        ``on_iteration(iteration, loss) -> bool`` after every iteration, with the
+        network holding that iteration's weights; True stops (as does Ctrl-C).
+
+    Returns
+    -------
+    dict
+        ``n_iter``, ``loss``, ``losses`` (one per iteration), ``converged``,
+        ``interrupted``, ``stopped`` and SciPy's ``message``.
+    """
+    from scipy.optimize import minimize
+
+    params = network.parameters()
+    sizes = [p.size for p in params]
+
+    def unpack(flat):
+        for p, chunk in zip(params, np.split(flat, np.cumsum(sizes)[:-1]), strict=True):
+            p[...] = chunk.reshape(p.shape)
+
+    def objective(flat):
+        unpack(flat)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, grads = network.loss_and_gradients(
+                X, Y, loss=loss, alpha=alpha, sample_weight=sample_weight
+            )
+        return value, np.concatenate([g.ravel() for g in grads]).astype(np.float64)
+
+    losses = []
+    state = {"interrupted": False, "stopped": False}
+    with interrupt_guard() as stop_requested:
+
+        def callback(intermediate_result):
+            unpack(intermediate_result.x)
+            losses.append(float(intermediate_result.fun))
+            _check_finite(network, losses[-1], len(losses))
+            if on_iteration is not None and on_iteration(len(losses), losses[-1]):
+                state["stopped"] = True
+                raise StopIteration
+            if stop_requested():
+                state["interrupted"] = True
+                raise StopIteration
+
+        x0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+        result = minimize(
+            objective,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
+            options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+        )
+    unpack(result.x)
+    network.clear()
+    _check_finite(network, float(result.fun), result.nit)
     return {
-        "history": history,
-        "converged": converged,
-        "samples_seen": samples_seen,
-        "best_loss": best_loss,
-        "best_validation_score": best_score,
+        "n_iter": int(result.nit),
+        "loss": float(result.fun),
+        "losses": losses,
+        "converged": bool(result.status == 0) and not state["interrupted"],
+        "interrupted": state["interrupted"],
+        "stopped": state["stopped"],
+        "message": str(result.message),
     }
