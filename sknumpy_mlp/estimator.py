@@ -380,7 +380,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         sample_weight = self._weights(sample_weight, X, targets, dtype)
 
         seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=4
+            np.iinfo(np.int32).max, size=3
         )
         if first_pass:
             network = self._new_network(
@@ -395,10 +395,6 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     f"has {[c.shape[1] for c in self.coefs_[:-1]]}, got {hidden}."
                 )
             previous = self._state()
-        dropout_rng = np.random.default_rng(seeds[3])
-        for layer, rate in zip(network.layers, dropouts, strict=False):
-            if rate:
-                layer.dropout = Dropout(rate, random_state=dropout_rng)
 
         validation = None
         if X_val is not None or y_val is not None:
@@ -419,6 +415,11 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         max_epochs = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
         callbacks = _Callbacks(self, X, targets.y, network, targets, max_epochs)
         if self.solver == "lbfgs":
+            if any(dropouts):
+                raise ValueError(
+                    "dropout needs a stochastic solver: with 'lbfgs' the full-batch "
+                    "loss would change at every evaluation."
+                )
             result = self._run_lbfgs(
                 network, X, Y, sample_weight, validation, previous, callbacks
             )
@@ -432,7 +433,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 previous,
                 callbacks,
                 seeds[2],
-                first_pass,
+                dropouts,
                 use_early_stopping,
                 max_iter=1 if incremental else self.max_iter,
             )
@@ -466,14 +467,19 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         validation,
         previous,
         callbacks,
-        shuffle_seed,
-        first_pass,
+        seed,
+        dropouts,
         use_early_stopping,
         max_iter,
     ):
-        rng = np.random.default_rng(shuffle_seed)
+        # One random stream for shuffling and dropout masks, saved with the
+        # model, so that a warm start continues it exactly.
+        rng = np.random.default_rng(seed)
         if previous["shuffle_state"] is not None:
             rng.bit_generator.state = previous["shuffle_state"]
+        for layer, rate in zip(network.layers, dropouts, strict=False):
+            if rate:
+                layer.dropout = Dropout(rate, random_state=rng)
         optimizer = self._make_optimizer(network.parameters())
         if previous["optimizer_state"] is not None:
             optimizer.load_state_dict(previous["optimizer_state"])

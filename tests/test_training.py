@@ -1,0 +1,486 @@
+"""Training capabilities beyond scikit-learn's MLP: solvers, schedules,
+regularisation, stopping, weights, streaming, resuming, callbacks, faults."""
+
+import signal
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.datasets import (
+    load_digits,
+    make_classification,
+    make_multilabel_classification,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import recall_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sknumpy_mlp import Layer, MLPScratchClassifier, NeuralNetwork
+from sknumpy_mlp.engine.layers import Dropout
+from sknumpy_mlp.engine.optimizers import SGD, Adam, AdamW, RMSprop, clip_grad_norm
+from sknumpy_mlp.engine.schedules import Schedule
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+
+
+def _holdout(clf, digits):
+    X_train, X_test, y_train, y_test = digits
+    clf.fit(X_train, y_train)
+    return clf.score(X_test, y_test)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop", "adamw", "lbfgs"])
+def test_every_solver_exceeds_90_percent_on_digits(solver, digits):
+    lr = {"sgd": 0.05}.get(solver, 0.003)
+    clf = MLPScratchClassifier(solver=solver, learning_rate_init=lr, random_state=0)
+    assert _holdout(clf, digits) > 0.9
+
+
+# accuracy is what is measured here; whether 60 epochs converge is not
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop", "adamw"])
+@pytest.mark.parametrize(
+    "schedule, extra",
+    [
+        ("constant", {}),
+        ("invscaling", {"power_t": 0.25}),
+        ("adaptive", {}),
+        ("step", {"lr_decay_epochs": 20, "lr_decay_factor": 0.5}),
+        ("cosine", {"warmup_epochs": 3}),
+    ],
+)
+def test_every_schedule_with_every_solver_exceeds_90_percent(
+    solver, schedule, extra, digits
+):
+    lr = {"sgd": 0.05}.get(solver, 0.003)
+    clf = MLPScratchClassifier(
+        solver=solver,
+        learning_rate=schedule,
+        learning_rate_init=lr,
+        max_iter=60,
+        tol=1e-3,
+        random_state=0,
+        **extra,
+    )
+    assert _holdout(clf, digits) > 0.9
+
+
+def test_schedule_formulas():
+    step = Schedule("step", 0.1, step_epochs=10, step_factor=0.5)
+    assert [step.rate(e) for e in (0, 9, 10, 25)] == [0.1, 0.1, 0.05, 0.025]
+    cosine = Schedule("cosine", 0.1, total_epochs=10, warmup_epochs=2)
+    assert cosine.rate(0) == pytest.approx(0.05) and cosine.rate(1) == 0.1
+    assert cosine.rate(2) == pytest.approx(0.1)
+    assert cosine.rate(6) == pytest.approx(0.05)  # half way through 8 epochs
+    assert cosine.rate(9) == pytest.approx(0.05 * (1 + np.cos(np.pi * 7 / 8)))
+    inv = Schedule("invscaling", 0.5, power_t=0.5)
+    assert inv.rate(3, samples_seen=99) == pytest.approx(0.05)
+    adaptive = Schedule("adaptive", 0.1)
+    assert adaptive.rate(0) == 0.1 and adaptive.rate(5) is None
+    with pytest.raises(ValueError, match="Unknown learning-rate schedule"):
+        Schedule("exponential", 0.1)
+
+
+def test_rmsprop_and_adamw_updates_follow_their_formulas():
+    g = np.array([[0.5, -2.0]])
+    p = np.array([[1.0, 1.0]])
+    RMSprop([p], learning_rate=0.1, rho=0.9, epsilon=0.0).step([g])
+    np.testing.assert_allclose(p, 1.0 - 0.1 * g / np.sqrt(0.1 * g**2))
+    w_adam, w_adamw = np.ones((2, 2)), np.ones((2, 2))
+    b_adamw = np.ones(2)
+    Adam([w_adam], learning_rate=0.1).step([np.zeros((2, 2))])
+    AdamW([w_adamw, b_adamw], learning_rate=0.1, weight_decay=0.5).step(
+        [np.zeros((2, 2)), np.zeros(2)]
+    )
+    np.testing.assert_allclose(w_adam, 1.0)
+    np.testing.assert_allclose(w_adamw, 0.95)  # decays without a gradient
+    np.testing.assert_allclose(b_adamw, 1.0)  # biases are not decayed
+
+
+def test_sgd_state_round_trip():
+    p = np.ones(3)
+    opt = SGD([p], learning_rate=0.1, momentum=0.9)
+    opt.step([np.ones(3)])
+    clone = SGD([p.copy()], learning_rate=0.1, momentum=0.9)
+    clone.load_state_dict(opt.state_dict())
+    opt.step([np.ones(3)])
+    clone.step([np.ones(3)])
+    np.testing.assert_array_equal(opt.params[0], clone.params[0])
+
+
+def test_gradient_clipping_scales_to_the_maximum_norm():
+    grads = [np.array([3.0, 0.0]), np.array([[0.0], [4.0]])]
+    assert clip_grad_norm(grads, 1.0) == pytest.approx(5.0)
+    assert np.sqrt(sum((g**2).sum() for g in grads)) == pytest.approx(1.0)
+    small = [np.array([0.3, 0.4])]
+    clip_grad_norm(small, 1.0)
+    np.testing.assert_array_equal(small[0], [0.3, 0.4])
+
+
+def test_dropout_gradient_with_a_fixed_mask():
+    rng = np.random.default_rng(0)
+    net = NeuralNetwork(
+        [
+            Layer(4, 6, "tanh", random_state=0, dtype="float64"),
+            Layer(6, 3, "softmax", random_state=1, dtype="float64"),
+        ]
+    )
+    net.layers[0].dropout = Dropout(0.5)
+    X = rng.normal(size=(7, 4))
+    Y = np.eye(3)[rng.integers(0, 3, 7)]
+
+    def evaluate():
+        net.layers[0].dropout.rng = np.random.default_rng(42)  # the same mask
+        return net.loss_and_gradients(X, Y)
+
+    value, grads = evaluate()
+    eps = 1e-6
+    for param, grad in zip(net.parameters(), grads, strict=True):
+        numeric = np.zeros_like(param)
+        for idx in np.ndindex(param.shape):
+            saved = param[idx]
+            param[idx] = saved + eps
+            plus = evaluate()[0]
+            param[idx] = saved - eps
+            minus = evaluate()[0]
+            param[idx] = saved
+            numeric[idx] = (plus - minus) / (2 * eps)
+        error = np.linalg.norm(grad - numeric) / (
+            np.linalg.norm(grad) + np.linalg.norm(numeric)
+        )
+        assert error < 1e-6
+    mask = net.layers[0].dropout._mask
+    assert set(np.unique(mask)) == {0.0, 2.0}  # inverted: kept units scaled by 2
+
+
+def test_dropout_is_off_at_predict_time_and_changes_training(digits):
+    X_train, X_test, y_train, _ = digits
+    params = {"max_iter": 5, "random_state": 0, "learning_rate_init": 0.003}
+    with pytest.warns(ConvergenceWarning):
+        plain = MLPScratchClassifier(**params).fit(X_train, y_train)
+    with pytest.warns(ConvergenceWarning):
+        dropped = MLPScratchClassifier(dropout=[0.3, 0.1], **params).fit(
+            X_train, y_train
+        )
+    assert not np.array_equal(plain.coefs_[0], dropped.coefs_[0])
+    np.testing.assert_array_equal(
+        dropped.predict_proba(X_test), dropped.predict_proba(X_test)
+    )
+    with pytest.raises(ValueError, match="dropout has 1 rates but there are 2"):
+        MLPScratchClassifier(dropout=[0.2]).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="needs a stochastic solver"):
+        MLPScratchClassifier(dropout=0.2, solver="lbfgs").fit(X_train, y_train)
+
+
+def test_one_activation_per_hidden_layer(digits):
+    clf = MLPScratchClassifier(
+        hidden_layer_sizes=(16, 16, 16),
+        activation=["gelu", "elu", "leaky_relu"],
+        learning_rate_init=0.003,
+        random_state=0,
+    )
+    assert _holdout(clf, digits) > 0.9
+    net = clf._network()
+    assert [layer.activation for layer in net.layers] == [
+        "gelu",
+        "elu",
+        "leaky_relu",
+        "softmax",
+    ]
+    with pytest.raises(ValueError, match="activation has 2 entries but there are 3"):
+        clf.set_params(activation=["relu", "tanh"]).fit(*digits[::2])
+    with pytest.raises(ValueError, match="Unknown activation 'softmax'"):
+        clf.set_params(activation=["relu", "softmax", "relu"]).fit(*digits[::2])
+
+
+def test_early_stopping_stops_before_max_iter_and_restores_the_best_epoch(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = MLPScratchClassifier(
+        early_stopping=True,
+        n_iter_no_change=5,
+        learning_rate_init=0.01,
+        max_iter=500,
+        random_state=0,
+    ).fit(X_train, y_train)
+    assert clf.n_iter_ < 500
+    best = int(np.argmax(clf.validation_scores_))
+    assert clf.n_iter_ == best + 1 + 6  # six epochs without improvement
+    # the model holds the best epoch's weights: re-create the split and score
+    _, X_val, _, y_val = train_test_split(
+        X_train,
+        y_train,
+        test_size=0.1,
+        stratify=np.searchsorted(clf.classes_, y_train),
+        random_state=np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=3)[
+            1
+        ],
+    )
+    assert clf.score(X_val, y_val) == clf.best_validation_score_
+    assert len(clf.validation_loss_curve_) == clf.n_iter_
+    records = clf.history_
+    assert [r["epoch"] for r in records] == list(range(1, clf.n_iter_ + 1))
+    assert set(records[0]) == {
+        "epoch",
+        "loss",
+        "validation_loss",
+        "validation_score",
+        "learning_rate",
+        "seconds",
+    }
+
+
+def test_early_stopping_on_the_validation_loss(digits):
+    X_train, _, y_train, _ = digits
+    clf = MLPScratchClassifier(
+        early_stopping=True,
+        scoring="loss",
+        n_iter_no_change=3,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X_train, y_train)
+    best = int(np.argmin(clf.validation_loss_curve_))
+    assert clf.n_iter_ == best + 1 + 4
+
+
+def test_a_validation_set_of_ones_own_is_routed_through_a_pipeline(digits):
+    X_train, X_val, y_train, y_val = digits
+    with sklearn.config_context(enable_metadata_routing=True):
+        mlp = MLPScratchClassifier(
+            learning_rate_init=0.003, random_state=0, n_iter_no_change=3
+        )
+        mlp.set_fit_request(X_val=True, y_val=True)
+        pipe = Pipeline(
+            [("scale", StandardScaler()), ("mlp", mlp)], transform_input=["X_val"]
+        )
+        pipe.fit(X_train * 16, y_train, X_val=X_val * 16, y_val=y_val)
+    fitted = pipe.named_steps["mlp"]
+    # 'auto' early stopping turns on with a validation set and keeps the best
+    # epoch, whose score is the pipeline's score on the (scaled) X_val
+    assert fitted.n_iter_ < 200
+    assert pipe.score(X_val * 16, y_val) == fitted.best_validation_score_
+    assert fitted.t_ == fitted.n_iter_ * len(X_train)  # no rows held out
+
+
+def test_validation_set_errors(digits):
+    X_train, X_val, y_train, y_val = digits
+    clf = MLPScratchClassifier(max_iter=2)
+    with pytest.raises(ValueError, match="X_val and y_val must be given together"):
+        clf.fit(X_train, y_train, X_val=X_val)
+    with pytest.raises(ValueError, match="classes \\[42\\] that are not in"):
+        clf.fit(X_train, y_train, X_val=X_val[:1], y_val=[42])
+
+
+def test_class_weight_balanced_raises_minority_recall():
+    X, y = make_classification(
+        n_samples=2000,
+        weights=[0.95],
+        flip_y=0,
+        class_sep=0.4,
+        n_informative=3,
+        random_state=0,
+    )
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, random_state=0, stratify=y
+    )
+    params = {"hidden_layer_sizes": (8,), "random_state": 0, "tol": 1e-3}
+    plain = MLPScratchClassifier(**params).fit(X_train, y_train)
+    balanced = MLPScratchClassifier(class_weight="balanced", **params).fit(
+        X_train, y_train
+    )
+    before = recall_score(y_test, plain.predict(X_test))
+    after = recall_score(y_test, balanced.predict(X_test))
+    assert after - before > 0.2, (before, after)
+
+
+def test_class_weight_dict_matches_sample_weight(digits):
+    X_train, X_test, y_train, _ = digits
+    weights = {k: 1.0 + k for k in range(10)}
+    params = {"solver": "lbfgs", "dtype": "float64", "random_state": 0, "max_iter": 30}
+    with pytest.warns(ConvergenceWarning):
+        a = MLPScratchClassifier(class_weight=weights, **params).fit(X_train, y_train)
+    with pytest.warns(ConvergenceWarning):
+        b = MLPScratchClassifier(**params).fit(
+            X_train, y_train, sample_weight=1.0 + y_train
+        )
+    np.testing.assert_allclose(a.predict_proba(X_test), b.predict_proba(X_test))
+
+
+def test_zero_weights_match_training_on_the_other_half(digits):
+    X_train, X_test, y_train, _ = digits
+    half = len(X_train) // 2
+    weights = np.r_[np.ones(half), np.zeros(len(X_train) - half)]
+    params = {"solver": "lbfgs", "dtype": "float64", "random_state": 0}
+    weighted = MLPScratchClassifier(**params).fit(
+        X_train, y_train, sample_weight=weights
+    )
+    subset = MLPScratchClassifier(**params).fit(X_train[:half], y_train[:half])
+    np.testing.assert_allclose(
+        weighted.predict_proba(X_test),
+        subset.predict_proba(X_test),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+
+
+def test_partial_fit_over_chunks(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = MLPScratchClassifier(learning_rate_init=0.003, random_state=0)
+    classes = np.unique(y_train)
+    for _ in range(20):
+        for chunk in np.array_split(np.arange(len(X_train)), 5):
+            clf.partial_fit(X_train[chunk], y_train[chunk], classes=classes)
+    assert clf.score(X_test, y_test) > 0.9
+    assert clf.n_iter_ == 100
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        MLPScratchClassifier().partial_fit(X_train, y_train)
+    with pytest.raises(ValueError, match="not in the classes"):
+        clf.partial_fit(X_train[:3], [11, 12, 13])
+    assert not hasattr(MLPScratchClassifier(solver="lbfgs"), "partial_fit")
+
+
+def test_partial_fit_with_sample_weight_and_every_solver(digits):
+    X_train, X_test, y_train, y_test = digits
+    for solver in ("sgd", "rmsprop", "adamw"):
+        clf = MLPScratchClassifier(
+            solver=solver, learning_rate_init=0.01, random_state=0
+        )
+        for _ in range(15):
+            clf.partial_fit(
+                X_train,
+                y_train,
+                classes=np.arange(10),
+                sample_weight=np.ones(len(y_train)),
+            )
+        assert clf.score(X_test, y_test) > 0.85, solver
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop", "adamw"])
+def test_save_load_and_warm_start_match_uninterrupted_training(
+    solver, digits, tmp_path
+):
+    X_train, X_test, y_train, _ = digits
+    params = {
+        "solver": solver,
+        "random_state": 0,
+        "n_iter_no_change": 100,
+        "dropout": 0.1,
+        "learning_rate_init": 0.003,
+    }
+    with pytest.warns(ConvergenceWarning):
+        straight = MLPScratchClassifier(max_iter=6, **params).fit(X_train, y_train)
+    with pytest.warns(ConvergenceWarning):
+        first = MLPScratchClassifier(max_iter=3, warm_start=True, **params).fit(
+            X_train, y_train
+        )
+    first.save(tmp_path / "half.npz")
+    resumed = MLPScratchClassifier.load(tmp_path / "half.npz")
+    with pytest.warns(ConvergenceWarning):
+        resumed.fit(X_train, y_train)
+    assert resumed.n_iter_ == 6
+    np.testing.assert_allclose(resumed.loss_curve_, straight.loss_curve_, rtol=1e-12)
+    for a, b in zip(resumed.coefs_, straight.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        resumed.predict_proba(X_test), straight.predict_proba(X_test), rtol=1e-9
+    )
+
+
+def test_divergence_raises_a_clear_error_and_keeps_the_old_model(digits):
+    X_train, X_test, y_train, _ = digits
+    clf = MLPScratchClassifier(
+        solver="sgd",
+        learning_rate_init=0.01,
+        max_iter=5,
+        warm_start=True,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train)
+    before = clf.predict_proba(X_test)
+    clf.set_params(learning_rate_init=1e6, momentum=0.0)
+    with pytest.raises(FloatingPointError, match="learning rate 1e\\+06"):
+        clf.fit(X_train * 1e3, y_train)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+    assert clf.n_iter_ == 5
+    fresh = MLPScratchClassifier(solver="sgd", learning_rate_init=1e6, momentum=0.0)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        fresh.fit(X_train * 1e3, y_train)
+    assert not hasattr(fresh, "coefs_")
+
+
+def test_ctrl_c_stops_after_the_current_batch_and_keeps_a_usable_model(
+    digits, monkeypatch
+):
+    X_train, X_test, y_train, y_test = digits
+    calls = []
+    original = Adam.step
+
+    def step(self, grads):
+        original(self, grads)
+        calls.append(1)
+        if len(calls) == 30:  # in the third epoch (14 batches an epoch)
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(Adam, "step", step)
+    clf = MLPScratchClassifier(learning_rate_init=0.003, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted \\(Ctrl-C\\) in epoch 3"):
+        clf.fit(X_train, y_train)
+    assert len(calls) == 30  # nothing ran after the batch that was interrupted
+    assert clf.n_iter_ == 3
+    assert clf.score(X_test, y_test) > 0.5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_multilabel_targets(tmp_path):
+    X, Y = make_multilabel_classification(
+        n_samples=300, n_features=10, n_classes=4, random_state=0
+    )
+    clf = MLPScratchClassifier(
+        learning_rate_init=0.01, random_state=0, max_iter=300, tol=1e-3
+    ).fit(X, Y)
+    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 4
+    assert list(clf.classes_) == [0, 1, 2, 3]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (300, 4)
+    predicted = clf.predict(X)
+    assert predicted.shape == (300, 4)
+    np.testing.assert_array_equal(predicted, (proba > 0.5).astype(int))
+    assert np.mean(predicted == Y) > 0.9
+    clf.save(tmp_path / "multilabel.npz")
+    loaded = MLPScratchClassifier.load(tmp_path / "multilabel.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(X), proba)
+    with pytest.raises(ValueError, match="class_weight is not supported"):
+        MLPScratchClassifier(class_weight="balanced").fit(X, Y)
+    with pytest.raises(ValueError, match="multiclass-multioutput"):
+        MLPScratchClassifier().fit(X, Y * np.arange(1, 5))
+
+
+def test_verbose_reports_validation_metrics(capsys, digits):
+    X_train, _, y_train, _ = digits
+    with pytest.warns(ConvergenceWarning):
+        MLPScratchClassifier(
+            early_stopping=True, max_iter=2, verbose=True, random_state=0
+        ).fit(X_train, y_train)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert "validation loss = " in lines[0] and "validation score = " in lines[0]
+    assert lines[0].endswith(" s)")
+
+
+def test_lbfgs_honours_max_iter_and_max_fun(digits):
+    X_train, _, y_train, _ = digits
+    with pytest.warns(ConvergenceWarning, match="L-BFGS"):
+        clf = MLPScratchClassifier(solver="lbfgs", max_iter=5).fit(X_train, y_train)
+    assert clf.n_iter_ == 5 and len(clf.loss_curve_) == 5
+    with pytest.warns(ConvergenceWarning):
+        few = MLPScratchClassifier(solver="lbfgs", max_fun=4).fit(X_train, y_train)
+    assert few.n_iter_ <= 4
+    with pytest.raises(ValueError, match="early_stopping=True needs a stochastic"):
+        MLPScratchClassifier(solver="lbfgs", early_stopping=True).fit(X_train, y_train)
