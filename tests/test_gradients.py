@@ -29,8 +29,13 @@ def _targets(loss, n_samples, n_outputs, rng):
     return rng.normal(size=(n_samples, n_outputs))
 
 
-def _check_gradients(net, X, Y, loss, alpha=0.0):
-    value, grads = net.loss_and_gradients(X, Y, loss=loss, alpha=alpha)
+def _check_gradients(net, X, Y, loss, alpha=0.0, sample_weight=None):
+    def evaluate():
+        return net.loss_and_gradients(
+            X, Y, loss=loss, alpha=alpha, sample_weight=sample_weight
+        )
+
+    value, grads = evaluate()
     assert np.isfinite(value)
     for param, grad in zip(net.parameters(), grads, strict=True):
         assert grad.shape == param.shape and grad.dtype == np.float64
@@ -38,9 +43,9 @@ def _check_gradients(net, X, Y, loss, alpha=0.0):
         for idx in np.ndindex(param.shape):
             saved = param[idx]
             param[idx] = saved + EPS
-            plus, _ = net.loss_and_gradients(X, Y, loss=loss, alpha=alpha)
+            plus, _ = evaluate()
             param[idx] = saved - EPS
-            minus, _ = net.loss_and_gradients(X, Y, loss=loss, alpha=alpha)
+            minus, _ = evaluate()
             param[idx] = saved
             numeric[idx] = (plus - minus) / (2 * EPS)
         scale = np.linalg.norm(grad) + np.linalg.norm(numeric)
@@ -102,3 +107,31 @@ def test_softmax_cross_entropy_output_gradient_is_p_minus_y():
     P = net.predict(X)
     np.testing.assert_allclose(layer.grad_biases, (P - Y).sum(axis=0) / 5)
     np.testing.assert_allclose(layer.grad_weights, X.T @ (P - Y) / 5)
+
+
+@pytest.mark.parametrize(
+    "output, loss, n_outputs",
+    [
+        ("softmax", "categorical_crossentropy", 3),
+        ("logistic", "binary_crossentropy", 2),
+        ("identity", "squared_error", 2),
+    ],
+)
+def test_sample_weighted_gradients(output, loss, n_outputs):
+    rng = np.random.default_rng(6)
+    net = _network("gelu", output, n_outputs)
+    X = rng.normal(size=(8, 5))
+    Y = _targets(loss, 8, n_outputs, rng)
+    weights = rng.integers(0, 4, 8).astype(float)
+    value, grads = net.loss_and_gradients(
+        X, Y, loss=loss, alpha=0.3, sample_weight=weights
+    )
+    # an integer weight is the same as repeating the row
+    rows = np.repeat(np.arange(8), weights.astype(int))
+    repeated, repeated_grads = net.loss_and_gradients(
+        X[rows], Y[rows], loss=loss, alpha=0.3
+    )
+    np.testing.assert_allclose(value, repeated)
+    for g, r in zip(grads, repeated_grads, strict=True):
+        np.testing.assert_allclose(g, r, atol=1e-12)
+    _check_gradients(net, X, Y, loss, alpha=0.3, sample_weight=weights)

@@ -80,6 +80,7 @@ def test_schedule_formulas():
     assert cosine.rate(2) == pytest.approx(0.1)
     assert cosine.rate(6) == pytest.approx(0.05)  # half way through 8 epochs
     assert cosine.rate(9) == pytest.approx(0.05 * (1 + np.cos(np.pi * 7 / 8)))
+    assert cosine.rate(10) == pytest.approx(0.1)  # restarts after 8 epochs
     inv = Schedule("invscaling", 0.5, power_t=0.5)
     assert inv.rate(3, samples_seen=99) == pytest.approx(0.05)
     adaptive = Schedule("adaptive", 0.1)

@@ -12,8 +12,9 @@ schedule) and the number of samples seen before it, :math:`t`:
   :math:`10^{-6}`;
 * ``'step'``: :math:`\eta_0 \gamma^{\lfloor e / s \rfloor}` (every :math:`s`
   epochs, multiply by :math:`\gamma`);
-* ``'cosine'``: :math:`\frac{\eta_0}{2}\left(1 + \cos \frac{\pi e}{T}\right)`
-  over :math:`T` = ``max_iter`` epochs.
+* ``'cosine'``: :math:`\frac{\eta_0}{2}\left(1 + \cos \frac{\pi (e \bmod T)}{T}
+  \right)`, annealing over :math:`T` = ``max_iter`` epochs (less the warm-up)
+  and restarting after them, as in SGDR (a warm start goes on from there).
 
 Any schedule can start with a linear warm-up of :math:`W` epochs,
 :math:`\eta_0 (e + 1) / W` for :math:`e < W`; the schedule proper then starts
@@ -40,7 +41,7 @@ def _step(config, epoch, samples_seen):
 
 def _cosine(config, epoch, samples_seen):
     period = max(config.total_epochs - config.warmup_epochs, 1)
-    progress = min(epoch / period, 1.0)
+    progress = (epoch % period) / period  # restarts after a period (SGDR)
     return 0.5 * config.learning_rate_init * (1 + math.cos(math.pi * progress))
 
 
