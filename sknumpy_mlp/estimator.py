@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, resolve_activation
 from .engine.layers import Dropout
-from .engine.optimizers import make_optimizer
+from .engine.optimizers import join_state, make_optimizer, split_state
 from .engine.schedules import SCHEDULES, Schedule
 from .engine.training import Validation, train, train_lbfgs
 
@@ -480,9 +480,15 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         for layer, rate in zip(network.layers, dropouts, strict=False):
             if rate:
                 layer.dropout = Dropout(rate, random_state=rng)
-        optimizer = self._make_optimizer(network.parameters())
+        # one flat array of parameters and one of gradients: the optimizer
+        # updates everything in a few vectorised calls per batch
+        shapes = [p.shape for p in network.parameters()]
+        params, grads = network.pack()
+        optimizer = self._make_optimizer(
+            [params], decay=[layer.weights for layer in network.layers]
+        )
         if previous["optimizer_state"] is not None:
-            optimizer.load_state_dict(previous["optimizer_state"])
+            optimizer.load_state_dict(join_state(previous["optimizer_state"]))
         n_samples = X.shape[0]
         batch_size = (
             min(200, n_samples) if self.batch_size == "auto" else self.batch_size
@@ -518,10 +524,10 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             monitor="score" if self.scoring == "accuracy" else "loss",
             on_epoch_begin=callbacks.begin,
             on_epoch_end=callbacks.end,
+            gradients=[grads],
         )
-        if not use_early_stopping and validation is not None:
-            result["restored"] = False
-        result["optimizer_state"] = optimizer.state_dict()
+        network.clear()
+        result["optimizer_state"] = split_state(optimizer.state_dict(), shapes)
         result["shuffle_state"] = rng.bit_generator.state
         return result
 
@@ -788,7 +794,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         ]
         return NeuralNetwork(layers)
 
-    def _make_optimizer(self, params):
+    def _make_optimizer(self, params, decay):
         options = {"learning_rate": self.learning_rate_init}
         if self.solver == "sgd":
             options.update(momentum=self.momentum, nesterov=self.nesterovs_momentum)
@@ -797,7 +803,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         else:
             options.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
             if self.solver == "adamw":
-                options.update(weight_decay=self.weight_decay)
+                options.update(weight_decay=self.weight_decay, decay=decay)
         return make_optimizer(self.solver, params, **options)
 
     def _print_epoch(self, record):

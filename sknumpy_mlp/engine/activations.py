@@ -93,7 +93,7 @@ def identity_derivative(A, grad, Z=None):
 
 def relu_derivative(A, grad, Z=None):
     r""":math:`\partial a / \partial z = 1` where :math:`a > 0`, else 0."""
-    grad[A <= 0] = 0
+    np.multiply(grad, A > 0, out=grad)
     return grad
 
 

@@ -166,6 +166,7 @@ class Layer:
         self.grad_weights = None
         self.grad_biases = None
         self.dropout = None
+        self._packed = False
         self._input = self._output = self._preactivation = None
 
     @classmethod
@@ -188,6 +189,7 @@ class Layer:
         layer.biases = biases.astype(weights.dtype, copy=False)
         layer.grad_weights = layer.grad_biases = None
         layer.dropout = None
+        layer._packed = False
         layer._input = layer._output = layer._preactivation = None
         return layer
 
@@ -197,12 +199,30 @@ class Layer:
         )
 
     def linear(self, X, training=False):
-        """Pre-activation :math:`Z = X W + b` (``X`` may be scipy-sparse)."""
-        Z = X @ self.weights
-        Z += self.biases
+        """Pre-activation :math:`Z = X W + b` (``X`` may be scipy-sparse).
+
+        In training, a packed layer (see :meth:`NeuralNetwork.pack`) writes
+        into a buffer it reuses from batch to batch instead of a new array.
+        """
         if training:
             self._input = X
+            if self._packed and isinstance(X, np.ndarray):
+                Z = np.matmul(
+                    X, self.weights, out=self._buffer("_z", X.shape[0], self.n_outputs)
+                )
+                Z += self.biases
+                return Z
+        Z = X @ self.weights
+        Z += self.biases
         return Z
+
+    def _buffer(self, name, n_rows, n_cols):
+        """Rows ``[:n_rows]`` of a reusable (batch, n_cols) work array."""
+        buffer = getattr(self, name, None)
+        if buffer is None or buffer.shape[0] < n_rows:
+            buffer = np.empty((n_rows, n_cols), dtype=self.dtype)
+            setattr(self, name, buffer)
+        return buffer[:n_rows]
 
     def activate(self, Z, training=False):
         """Apply the activation to ``Z`` in place and return it."""
@@ -247,7 +267,21 @@ class Layer:
         """
         if self._input is None:
             raise RuntimeError("backward called before forward(X, training=True).")
-        self.grad_weights = np.asarray(self._input.T @ delta)
+        X = self._input
+        if self._packed:  # write into the packed gradient views
+            if isinstance(X, np.ndarray):
+                np.matmul(X.T, delta, out=self.grad_weights)
+            else:
+                self.grad_weights[...] = X.T @ delta
+            np.sum(delta, axis=0, out=self.grad_biases)
+            if not input_gradient:
+                return None
+            return np.matmul(
+                delta,
+                self.weights.T,
+                out=self._buffer("_dx", delta.shape[0], self.n_inputs),
+            )
+        self.grad_weights = np.asarray(X.T @ delta)
         self.grad_biases = delta.sum(axis=0)
         return delta @ self.weights.T if input_gradient else None
 
@@ -260,5 +294,6 @@ class Layer:
         return [self.grad_weights, self.grad_biases]
 
     def clear(self):
-        """Drop the arrays kept for the backward pass."""
+        """Drop the arrays kept for the backward pass and the work buffers."""
         self._input = self._output = self._preactivation = None
+        self._z = self._dx = None

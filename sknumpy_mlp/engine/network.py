@@ -224,6 +224,39 @@ class NeuralNetwork:
         """All trainable arrays, layer by layer: ``[W1, b1, W2, b2, ...]``."""
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def pack(self):
+        """Move every parameter into one contiguous array, for fast training.
+
+        Each layer's ``weights`` and ``biases`` become views of one flat array,
+        and its gradients views of a second one that the backward pass writes
+        into, so that an optimizer updates all parameters in a handful of
+        vectorised calls instead of a few per array, and no gradient is
+        allocated per batch. Values are kept; arrays held from before now are
+        copies no longer used by the network.
+
+        Returns
+        -------
+        params, grads : ndarray
+            The two flat arrays.
+        """
+        layers = self._checked_layers()
+        dtype = self.dtype
+        total = sum(p.size for p in self.parameters())
+        params = np.empty(total, dtype=dtype)
+        grads = np.zeros(total, dtype=dtype)
+        offset = 0
+        for layer in layers:
+            for name in ("weights", "biases"):
+                value = getattr(layer, name)
+                end = offset + value.size
+                view = params[offset:end].reshape(value.shape)
+                view[...] = value
+                setattr(layer, name, view)
+                setattr(layer, f"grad_{name}", grads[offset:end].reshape(value.shape))
+                offset = end
+            layer._packed = True
+        return params, grads
+
     def loss_and_gradients(self, X, Y, *, loss=None, alpha=0.0, sample_weight=None):
         r"""Mean loss on ``(X, Y)`` and its gradient for every parameter.
 
@@ -334,7 +367,10 @@ class NeuralNetwork:
         options = {"learning_rate": learning_rate}
         if optimizer == "sgd":
             options.update(momentum=momentum, nesterov=nesterov)
-        opt = make_optimizer(optimizer, self.parameters(), **options)
+        params, grads = self.pack()
+        if optimizer == "adamw":
+            options.update(decay=[layer.weights for layer in self.layers])
+        opt = make_optimizer(optimizer, [params], **options)
         rng = as_generator(random_state) if shuffle else None
         for epoch in range(1, epochs + 1):
             with np.errstate(over="ignore", invalid="ignore"):
@@ -347,6 +383,7 @@ class NeuralNetwork:
                     loss=loss,
                     alpha=alpha,
                     rng=rng,
+                    gradients=[grads],
                 )
             if not np.isfinite(cost):
                 raise FloatingPointError(

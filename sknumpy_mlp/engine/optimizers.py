@@ -37,19 +37,27 @@ class SGD:
         self.t = 0
 
     def step(self, grads):
-        """Apply one update with ``grads`` (one per parameter)."""
+        """Apply one update with ``grads`` (one per parameter), in place.
+
+        ``grads`` are used as scratch space and hold garbage afterwards.
+        """
         self.t += 1
-        lr = self.learning_rate
+        lr = float(self.learning_rate)
         if self.velocities is None:
             for p, g in zip(self.params, grads, strict=True):
-                p -= lr * g
+                g *= lr
+                p -= g
             return
-        mu = self.momentum
+        mu = float(self.momentum)
         for p, g, v in zip(self.params, grads, self.velocities, strict=True):
+            g *= lr
             v *= mu
-            v -= lr * g
-            if self.nesterov:
-                p += mu * v - lr * g
+            v -= g
+            if self.nesterov:  # p += mu * v - lr * g
+                p -= g
+                g[...] = v
+                g *= mu
+                p += g
             else:
                 p += v
 
@@ -98,16 +106,27 @@ class Adam:
         self.t = 0
 
     def step(self, grads):
-        """Apply one update with ``grads`` (one per parameter)."""
+        """Apply one update with ``grads`` (one per parameter), in place.
+
+        ``grads`` are used as scratch space and hold garbage afterwards.
+        """
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        lr = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        # a Python float, so that float32 parameters are not computed in float64
+        lr = float(self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t))
         for p, g, m, v in zip(self.params, grads, self.ms, self.vs, strict=True):
             m *= b1
-            m += (1 - b1) * g
             v *= b2
-            v += (1 - b2) * (g * g)
-            p -= lr * m / (np.sqrt(v) + self.epsilon)
+            g *= 1 - b1
+            m += g
+            g *= g
+            g *= (1 - b2) / (1 - b1) ** 2  # g was scaled by (1 - b1) above
+            v += g
+            np.sqrt(v, out=g)
+            g += self.epsilon
+            np.divide(m, g, out=g)
+            g *= lr
+            p -= g
 
     def state_dict(self):
         """Arrays and numbers that fully describe the optimizer's state."""
@@ -147,16 +166,28 @@ class RMSprop:
         self.rho = float(rho)
         self.epsilon = float(epsilon)
         self.vs = [np.zeros_like(p) for p in self.params]
+        self._scratch = None
         self.t = 0
 
     def step(self, grads):
-        """Apply one update with ``grads`` (one per parameter)."""
+        """Apply one update with ``grads`` (one per parameter), in place.
+
+        ``grads`` are used as scratch space and hold garbage afterwards.
+        """
         self.t += 1
-        rho, lr = self.rho, self.learning_rate
-        for p, g, v in zip(self.params, grads, self.vs, strict=True):
+        rho, lr = self.rho, float(self.learning_rate)
+        if self._scratch is None:
+            self._scratch = [np.empty_like(p) for p in self.params]
+        for p, g, v, s in zip(self.params, grads, self.vs, self._scratch, strict=True):
             v *= rho
-            v += (1 - rho) * (g * g)
-            p -= lr * g / (np.sqrt(v) + self.epsilon)
+            np.multiply(g, g, out=s)
+            s *= 1 - rho
+            v += s
+            np.sqrt(v, out=s)
+            s += self.epsilon
+            np.divide(g, s, out=g)
+            g *= lr
+            p -= g
 
     def state_dict(self):
         """Arrays and numbers that fully describe the optimizer's state."""
@@ -184,6 +215,9 @@ class AdamW(Adam):
     beta_1, beta_2 : float, default=0.9, 0.999
     epsilon : float, default=1e-8
     weight_decay : float, default=0.01
+    decay : list of ndarray or None, default=None
+        The arrays to decay (views of ``params`` when those are packed); by
+        default every parameter with more than one dimension.
     """
 
     def __init__(
@@ -194,17 +228,18 @@ class AdamW(Adam):
         beta_2=0.999,
         epsilon=1e-8,
         weight_decay=0.01,
+        decay=None,
     ):
         super().__init__(params, learning_rate, beta_1, beta_2, epsilon)
         self.weight_decay = float(weight_decay)
+        self.decay = [p for p in self.params if p.ndim > 1] if decay is None else decay
 
     def step(self, grads):
-        """Apply one Adam update with ``grads``, then the decoupled decay."""
+        """Apply the decoupled decay, then one Adam update with ``grads``."""
         if self.weight_decay:
-            shrink = 1.0 - self.learning_rate * self.weight_decay
-            for p in self.params:
-                if p.ndim > 1:
-                    p *= shrink
+            shrink = 1.0 - float(self.learning_rate) * self.weight_decay
+            for p in self.decay:
+                p *= shrink
         super().step(grads)
 
 
@@ -224,6 +259,35 @@ def clip_grad_norm(grads, max_norm):
         for g in grads:
             g *= factor
     return norm
+
+
+def split_state(state, shapes):
+    """Optimizer state of packed parameters, as one array per parameter.
+
+    ``state`` comes from an optimizer over one flat array; every list of arrays
+    in it is split into pieces of the given ``shapes`` (views).
+    """
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    cuts = np.cumsum(sizes)[:-1]
+    return {
+        key: [
+            piece.reshape(shape)
+            for piece, shape in zip(np.split(value[0], cuts), shapes, strict=True)
+        ]
+        if isinstance(value, list)
+        else value
+        for key, value in state.items()
+    }
+
+
+def join_state(state):
+    """The inverse of :func:`split_state`: one flat array per list."""
+    return {
+        key: [np.concatenate([a.ravel() for a in value])]
+        if isinstance(value, list)
+        else value
+        for key, value in state.items()
+    }
 
 
 def _matching(arrays, params):

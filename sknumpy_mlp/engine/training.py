@@ -40,6 +40,7 @@ def run_epoch(
     sample_weight=None,
     max_grad_norm=None,
     stop_requested=None,
+    gradients=None,
 ):
     """One pass over ``(X, Y)`` in mini-batches.
 
@@ -47,7 +48,9 @@ def run_epoch(
     term, optionally clipped to a global norm of ``max_grad_norm``, and is
     applied at once by ``optimizer``. ``rng`` shuffles the rows; ``None`` keeps
     their order. ``stop_requested()`` is asked after every batch; when it says
-    yes the epoch ends early.
+    yes the epoch ends early. ``gradients`` are the arrays the optimizer
+    steps with when they are not the ones ``loss_and_gradients`` returns (the
+    flat gradient of a packed network, see :meth:`NeuralNetwork.pack`).
 
     Returns
     -------
@@ -64,6 +67,8 @@ def run_epoch(
         batch_loss, grads = network.loss_and_gradients(
             X[rows], Y[rows], loss=loss, alpha=alpha, sample_weight=w
         )
+        if gradients is not None:
+            grads = gradients
         if max_grad_norm is not None:
             clip_grad_norm(grads, max_grad_norm)
         optimizer.step(grads)
@@ -189,6 +194,7 @@ def train(
     monitor="score",
     on_epoch_begin=None,
     on_epoch_end=None,
+    gradients=None,
 ):
     """Train ``network`` for up to ``max_iter`` epochs.
 
@@ -225,6 +231,9 @@ def train(
         ``on_epoch_begin(epoch)`` before every epoch.
     on_epoch_end : callable or None
         ``on_epoch_end(record) -> bool`` after every epoch; True stops training.
+    gradients : list of ndarray or None
+        What the optimizer steps with, for a packed network (see
+        :func:`run_epoch`).
 
     Returns
     -------
@@ -275,6 +284,7 @@ def train(
                     sample_weight=sample_weight,
                     max_grad_norm=max_grad_norm,
                     stop_requested=stop_requested,
+                    gradients=gradients,
                 )
                 _check_finite(network, epoch_loss, epoch, optimizer.learning_rate)
             samples_seen += X.shape[0]
