@@ -361,7 +361,10 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             reset=first_pass,
         )
         dtype = self._training_dtype(X) if first_pass else self.coefs_[0].dtype
-        X = X.astype(dtype, copy=False)
+        if self.solver == "lbfgs" or X.shape[0] <= AUTO_FLOAT32_MIN_SAMPLES:
+            X = X.astype(dtype, copy=False)
+        # else X keeps its dtype and each mini-batch is converted on its own:
+        # no second copy of a large data set
         targets = _Targets(
             y,
             classes if first_pass else self.classes_,
@@ -483,12 +486,13 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         # one flat array of parameters and one of gradients: the optimizer
         # updates everything in a few vectorised calls per batch
         shapes = [p.shape for p in network.parameters()]
+        order = network.packed_order()
         params, grads = network.pack()
         optimizer = self._make_optimizer(
             [params], decay=[layer.weights for layer in network.layers]
         )
         if previous["optimizer_state"] is not None:
-            optimizer.load_state_dict(join_state(previous["optimizer_state"]))
+            optimizer.load_state_dict(join_state(previous["optimizer_state"], order))
         n_samples = X.shape[0]
         batch_size = (
             min(200, n_samples) if self.batch_size == "auto" else self.batch_size
@@ -527,7 +531,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             gradients=[grads],
         )
         network.clear()
-        result["optimizer_state"] = split_state(optimizer.state_dict(), shapes)
+        result["optimizer_state"] = split_state(optimizer.state_dict(), shapes, order)
         result["shuffle_state"] = rng.bit_generator.state
         return result
 
@@ -733,6 +737,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             w_train, w_val = parts[4:6]
         labels_val = parts[-1] if stratify is not None else Y_val
         score = _accuracy_scorer(labels_val, targets.multilabel, w_val)
+        X_val = X_val.astype(Y_val.dtype, copy=False)  # the network's dtype
         return X_train, Y_train, w_train, Validation(X_val, Y_val, score, w_val)
 
     def _own_validation(self, X_val, y_val, sample_weight_val, targets, dtype):

@@ -58,9 +58,12 @@ def categorical_crossentropy(Z, Y, activation="softmax", sample_weight=None):
     A = np.exp(shifted)
     sums = A.sum(axis=1, keepdims=True)
     A /= sums
-    row_losses = np.log(sums[:, 0]) - (Y * shifted).sum(axis=1)
-    delta = _scaled(A - Y, scale, n)
-    return _mean(row_losses, scale, n), delta, A
+    if scale is None:  # the common case, in as few passes as possible
+        loss = (float(np.log(sums).sum()) - float(np.vdot(Y, shifted))) / n
+    else:
+        row_losses = np.log(sums[:, 0]) - (Y * shifted).sum(axis=1)
+        loss = _mean(row_losses, scale, n)
+    return loss, _scaled(A - Y, scale, n), A
 
 
 def binary_crossentropy(Z, Y, activation="logistic", sample_weight=None):

@@ -43,6 +43,7 @@ class NeuralNetwork:
         self.layers = []
         self.loss = loss
         self.history_ = []
+        self._packed = None
         for layer in layers:
             self.add(layer)
 
@@ -80,13 +81,14 @@ class NeuralNetwork:
                     f"Cannot add a {np.dtype(layer.dtype).name} layer to a "
                     f"{np.dtype(last.dtype).name} network."
                 )
-
+        self._packed = None  # the architecture changed: pack again to train
         self.layers.append(layer)
 
     def pop(self):
         """Remove and return the last layer."""
         if not self.layers:
             raise IndexError("pop from a network without layers.")
+        self._packed = None
         return self.layers.pop()
 
     @property
@@ -245,8 +247,9 @@ class NeuralNetwork:
         params = np.empty(total, dtype=dtype)
         grads = np.zeros(total, dtype=dtype)
         offset = 0
-        for layer in layers:
-            for name in ("weights", "biases"):
+        # all weights first, then all biases: the L2 penalty is one slice
+        for name in ("weights", "biases"):
+            for layer in layers:
                 value = getattr(layer, name)
                 end = offset + value.size
                 view = params[offset:end].reshape(value.shape)
@@ -254,8 +257,21 @@ class NeuralNetwork:
                 setattr(layer, name, view)
                 setattr(layer, f"grad_{name}", grads[offset:end].reshape(value.shape))
                 offset = end
+            if name == "weights":
+                n_weights = offset
+        for layer in layers:
             layer._packed = True
+        self._packed = (
+            params[:n_weights],
+            grads[:n_weights],
+            np.empty(n_weights, dtype=dtype),
+        )
         return params, grads
+
+    def packed_order(self):
+        """Order of :meth:`parameters` in the flat arrays of :meth:`pack`."""
+        n = len(self.layers)
+        return [2 * i for i in range(n)] + [2 * i + 1 for i in range(n)]
 
     def loss_and_gradients(self, X, Y, *, loss=None, alpha=0.0, sample_weight=None):
         r"""Mean loss on ``(X, Y)`` and its gradient for every parameter.
@@ -289,17 +305,21 @@ class NeuralNetwork:
         if alpha:
             total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
             if total > 0:
-                scale = alpha / total
-                value += (
-                    0.5
-                    * scale
-                    * sum(
-                        float(np.vdot(layer.weights, layer.weights)) for layer in layers
-                    )
-                )
-                for i, layer in enumerate(layers):
-                    grads[2 * i] += scale * layer.weights
+                value += self._add_l2(grads, alpha / total)
         return value, grads
+
+    def _add_l2(self, grads, scale):
+        """Add ``scale * W`` to the weight gradients; return the penalty's value."""
+        if self._packed is not None:  # one slice holds every weight
+            weights, weight_grads, scratch = self._packed
+            np.multiply(weights, scale, out=scratch)
+            weight_grads += scratch
+            return 0.5 * scale * float(np.vdot(weights, weights))
+        penalty = 0.0
+        for i, layer in enumerate(self.layers):
+            penalty += float(np.vdot(layer.weights, layer.weights))
+            grads[2 * i] += scale * layer.weights
+        return 0.5 * scale * penalty
 
     def clear(self):
         """Drop the arrays every layer kept for the backward pass."""

@@ -261,29 +261,33 @@ def clip_grad_norm(grads, max_norm):
     return norm
 
 
-def split_state(state, shapes):
+def split_state(state, shapes, order):
     """Optimizer state of packed parameters, as one array per parameter.
 
-    ``state`` comes from an optimizer over one flat array; every list of arrays
-    in it is split into pieces of the given ``shapes`` (views).
+    ``state`` comes from an optimizer over one flat array holding the
+    parameters of ``shapes`` in the sequence ``order`` (indices into
+    ``shapes``, see :meth:`NeuralNetwork.packed_order`); every list of arrays
+    in it becomes one array (a view) per parameter, in the order of ``shapes``.
     """
-    sizes = [int(np.prod(shape)) for shape in shapes]
+    sizes = [int(np.prod(shapes[i])) for i in order]
     cuts = np.cumsum(sizes)[:-1]
+
+    def split(flat):
+        pieces = [None] * len(shapes)
+        for i, piece in zip(order, np.split(flat, cuts), strict=True):
+            pieces[i] = piece.reshape(shapes[i])
+        return pieces
+
     return {
-        key: [
-            piece.reshape(shape)
-            for piece, shape in zip(np.split(value[0], cuts), shapes, strict=True)
-        ]
-        if isinstance(value, list)
-        else value
+        key: split(value[0]) if isinstance(value, list) else value
         for key, value in state.items()
     }
 
 
-def join_state(state):
+def join_state(state, order):
     """The inverse of :func:`split_state`: one flat array per list."""
     return {
-        key: [np.concatenate([a.ravel() for a in value])]
+        key: [np.concatenate([value[i].ravel() for i in order])]
         if isinstance(value, list)
         else value
         for key, value in state.items()

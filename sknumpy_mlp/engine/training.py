@@ -47,8 +47,10 @@ def run_epoch(
     Each batch's gradient is the (weighted) average over its rows plus the L2
     term, optionally clipped to a global norm of ``max_grad_norm``, and is
     applied at once by ``optimizer``. ``rng`` shuffles the rows; ``None`` keeps
-    their order. ``stop_requested()`` is asked after every batch; when it says
-    yes the epoch ends early. ``gradients`` are the arrays the optimizer
+    their order. ``X`` may be of another dtype than the network: each batch is
+    converted on its own, so the data is never copied whole.
+    ``stop_requested()`` is asked after every batch; when it says yes the epoch
+    ends early. ``gradients`` are the arrays the optimizer
     steps with when they are not the ones ``loss_and_gradients`` returns (the
     flat gradient of a packed network, see :meth:`NeuralNetwork.pack`).
 
@@ -60,12 +62,16 @@ def run_epoch(
         False if the epoch was cut short by ``stop_requested``.
     """
     n_samples = X.shape[0]
+    dtype = network.dtype
     total = weight_seen = 0.0
     completed = True
     for rows in minibatches(n_samples, batch_size, rng):
         w = None if sample_weight is None else sample_weight[rows]
+        X_batch = X[rows]
+        if X_batch.dtype != dtype:  # e.g. float64 data, float32 network
+            X_batch = X_batch.astype(dtype)
         batch_loss, grads = network.loss_and_gradients(
-            X[rows], Y[rows], loss=loss, alpha=alpha, sample_weight=w
+            X_batch, Y[rows], loss=loss, alpha=alpha, sample_weight=w
         )
         if gradients is not None:
             grads = gradients
