@@ -824,7 +824,19 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     # -------------------------------------------------------------- predict
 
     def _logits(self, X):
-        check_is_fitted(self)
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
+        if self._is_plain_array(X):
+            try:
+                network = self._network(dtype=X.dtype)
+                logits = network.logits(X, check_first=_require_finite)
+            except _NotFinite:
+                if np.isfinite(X).all():  # finite input that overflowed
+                    logits = network.logits(X)
+                else:
+                    logits = None  # validate_data below raises its error
+            if logits is not None:
+                return logits.astype(np.float64, copy=False)
         # float32 input is computed in float32, anything else in float64 (as
         # scikit-learn's MLP does): float64 input gets float64 precision.
         X = validate_data(
@@ -838,6 +850,24 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         # The output activation runs in float64, so that probabilities near 0 or
         # 1 keep their precision and agree with predict_log_proba.
         return logits.astype(np.float64, copy=False)
+
+    def _is_plain_array(self, X):
+        """Whether ``X`` needs none of validate_data's conversions.
+
+        A 2-D float ndarray of the fitted width, for an estimator fitted
+        without feature names: only finiteness is left to check, which
+        :meth:`_logits` does on the first layer's pre-activation, a NaN or an
+        infinity in a row makes that whole row non-finite, and it is
+        ``n_features / width`` times smaller than ``X``.
+        """
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype.type in (np.float32, np.float64)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+        )
 
     def decision_function(self, X):
         """The network's output logits (before the sigmoid or softmax).
@@ -936,6 +966,15 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = True
         return tags
+
+
+class _NotFinite(Exception):
+    """A first-layer pre-activation with NaN or infinity (see ``_logits``)."""
+
+
+def _require_finite(Z):
+    if not np.isfinite(Z).all():
+        raise _NotFinite
 
 
 _TINY = np.finfo(np.float64).tiny

@@ -202,12 +202,22 @@ class NeuralNetwork:
             X = layer.forward(X, training)
         return X
 
-    def logits(self, X):
-        """Pre-activation of the output layer for ``X`` (already checked)."""
+    def logits(self, X, *, check_first=None):
+        """Pre-activation of the output layer for ``X`` (already checked).
+
+        ``check_first(Z)``, if given, sees the first layer's pre-activation
+        before its activation is applied (and may raise).
+        """
         layers = self._checked_layers()
-        for layer in layers[:-1]:
-            X = layer.forward(X)
-        return layers[-1].linear(X)
+        for i, layer in enumerate(layers):
+            Z = layer.linear(X)
+            if i == 0 and check_first is not None:
+                check_first(Z)
+            if i == len(layers) - 1:
+                return Z
+            X = layer.activate(Z)
+            if layer.dropout is not None:
+                X = layer.dropout.forward(X)
 
     def predict(self, X):
         """Output of the network (class probabilities for a softmax output).
