@@ -6,7 +6,8 @@ subprocess so that its peak memory can be measured. The table gives medians
 over the repeats:
 
 * seconds per epoch of ``fit`` and the ratio ours / scikit-learn;
-* test accuracy after the same number of epochs;
+* test accuracy after the same number of epochs (repeat ``r`` uses
+  ``random_state=r`` for both, so the median is over seeds);
 * peak memory of ``fit``: the growth of the process's peak resident set during
   the fit, above what the loaded data already used;
 * ``predict_proba`` time for 1 sample and for 10 000 samples.
@@ -79,7 +80,7 @@ def _median_time(function, repeats):
     return statistics.median(times)
 
 
-def worker(library, config, dtype, epochs, cache):
+def worker(library, config, dtype, epochs, seed, cache):
     """One fit and its measurements, printed as JSON (runs in a subprocess)."""
     X = np.load(Path(cache) / f"X_train_{dtype}.npy")
     y = np.load(Path(cache) / "y_train.npy")
@@ -185,11 +186,11 @@ def main(argv=None):
         action="store_true",
         help="1 repeat of 2 epochs: a smoke test, not a measurement",
     )
-    parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        library, config, dtype, epochs, cache = args.worker
-        return worker(library, config, dtype, int(epochs), cache)
+        library, config, dtype, epochs, seed, cache = args.worker
+        return worker(library, config, dtype, int(epochs), int(seed), cache)
     if args.quick:
         args.epochs, args.repeats = 2, 1
 
@@ -212,7 +213,7 @@ def main(argv=None):
                     order = ("ours", "sklearn") if r % 2 == 0 else ("sklearn", "ours")
                     for library in order:
                         runs[library].append(
-                            _run(library, config, dtype, args.epochs, cache)
+                            _run(library, config, dtype, args.epochs, r, cache)
                         )
                 m = {
                     lib: {

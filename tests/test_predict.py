@@ -1,0 +1,57 @@
+"""predict_proba's fast path for plain float arrays is as strict as validate_data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sknumpy_mlp import MLPScratchClassifier
+
+
+@pytest.fixture(scope="module")
+def fitted(multiclass_data):
+    X, y = multiclass_data
+    return MLPScratchClassifier(
+        max_iter=200, learning_rate_init=0.01, tol=1e-2, random_state=0
+    ).fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_path_matches_the_validated_path_bitwise(fitted, multiclass_data, dtype):
+    X, _ = multiclass_data
+    X = X.astype(dtype)
+    fast = fitted.predict_proba(X)
+    slow = fitted.predict_proba(pd.DataFrame(X))  # not a plain array: validated
+    np.testing.assert_array_equal(fast, slow)
+    np.testing.assert_array_equal(fitted.predict_proba(np.asfortranarray(X)), fast)
+    np.testing.assert_array_equal(fitted.predict_proba(X[::-1])[::-1], fast)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (np.nan, "Input X contains NaN"),
+        (np.inf, "Input X contains infinity"),
+        (-np.inf, "Input X contains infinity"),
+    ],
+)
+def test_non_finite_input_is_refused_with_sklearn_message(
+    fitted, multiclass_data, dtype, value, message
+):
+    X, _ = multiclass_data
+    for column in range(X.shape[1]):  # whatever the feature's weights
+        bad = X[:5].astype(dtype)
+        bad[2, column] = value
+        for method in (fitted.predict_proba, fitted.predict, fitted.decision_function):
+            with pytest.raises(ValueError, match=message):
+                method(bad)
+
+
+def test_other_bad_arrays_are_refused(fitted, multiclass_data):
+    X, _ = multiclass_data
+    with pytest.raises(ValueError, match="X has 7 features"):
+        fitted.predict_proba(X[:, :7])
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        fitted.predict_proba(X[0])
+    with pytest.raises(ValueError, match="0 sample"):
+        fitted.predict_proba(X[:0])
