@@ -50,7 +50,6 @@ COMMON = {
     "batch_size": 100,
     "alpha": 1e-4,
     "shuffle": True,
-    "random_state": 0,
     "early_stopping": False,
     "tol": 0.0,
 }
@@ -91,6 +90,7 @@ def worker(library, config, dtype, epochs, seed, cache):
         **CONFIGS[config],
         "max_iter": epochs,
         "n_iter_no_change": epochs + 1,
+        "random_state": seed,
     }
     if library == "ours":
         from sknumpy_mlp import MLPScratchClassifier as Estimator
@@ -117,7 +117,7 @@ def worker(library, config, dtype, epochs, seed, cache):
     print(json.dumps(result))
 
 
-def _run(library, config, dtype, epochs, cache):
+def _run(library, config, dtype, epochs, seed, cache):
     out = subprocess.run(
         [
             sys.executable,
@@ -127,6 +127,7 @@ def _run(library, config, dtype, epochs, cache):
             config,
             dtype,
             str(epochs),
+            str(seed),
             cache,
         ],
         capture_output=True,

@@ -46,7 +46,7 @@ HIDDEN_ACTIVATIONS = {
 
 
 class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
-    """Multi-layer perceptron classifier built on the from-scratch NumPy engine.
+    r"""Multi-layer perceptron classifier built on the from-scratch NumPy engine.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier` (the parameters
     have the same names and meanings) that trains in float32 by default and
@@ -57,53 +57,88 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     hidden_layer_sizes : array-like of int, default=(64, 32)
         Width of each hidden layer; ``()`` gives a network without hidden
         layers (logistic regression).
-    activation : {'relu', 'logistic', 'sigmoid', 'tanh', 'identity'}, default='relu'
-        Activation of the hidden layers (``'sigmoid'`` is ``'logistic'``).
-    solver : {'adam', 'sgd'}, default='adam'
+    activation : str or list of str, default='relu'
+        Activation of the hidden layers: ``'relu'``, ``'leaky_relu'``,
+        ``'elu'``, ``'gelu'``, ``'tanh'``, ``'logistic'`` (alias
+        ``'sigmoid'``) or ``'identity'``; or a list with one per hidden layer.
+    solver : {'adam', 'sgd', 'rmsprop', 'adamw', 'lbfgs'}, default='adam'
         ``'sgd'`` is mini-batch gradient descent with optional (Nesterov)
-        momentum; ``'adam'`` is Adam.
+        momentum; ``'adamw'`` is Adam with decoupled weight decay; ``'lbfgs'``
+        is full-batch L-BFGS-B from SciPy.
     alpha : float, default=0.001
-        L2 penalty, scaled as in scikit-learn: :math:`\\frac{\\alpha}{2n}
-        \\sum \\lVert W \\rVert^2` per batch of :math:`n` samples.
+        L2 penalty, scaled as in scikit-learn: :math:`\frac{\alpha}{2n}
+        \sum \lVert W \rVert^2` per batch of :math:`n` samples (or of
+        total sample weight :math:`n`).
     batch_size : int or 'auto', default=100
         Rows per mini-batch; ``'auto'`` is ``min(200, n_samples)``. A batch
         larger than the data set is the whole data set.
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule (for both solvers).
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'step', 'cosine'}, \
+            default='constant'
+        Learning-rate schedule, for every stochastic solver (see
+        :mod:`sknumpy_mlp.engine.schedules`).
     learning_rate_init : float, default=0.001
     power_t : float, default=0.5
         Exponent of the ``'invscaling'`` schedule.
     max_iter : int, default=200
-        Maximum number of epochs.
+        Maximum number of epochs (L-BFGS: iterations).
     shuffle : bool, default=True
         Shuffle the samples every epoch.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the shuffling and the validation split.
+        Seeds the initial weights, the validation split, the shuffling and the
+        dropout masks.
     tol : float, default=1e-4
         Minimum improvement of the monitored quantity (training loss, or the
-        validation accuracy with early stopping).
+        validation score or loss with early stopping); for L-BFGS, SciPy's
+        ``gtol``.
     verbose : bool or int, default=False
-        Print the loss (and validation score) after every epoch.
+        Print the loss, validation metrics and time of every epoch.
     warm_start : bool, default=False
-        Continue from the previous fit's weights and optimizer state.
+        Continue from the previous fit's weights, optimizer state, schedule
+        position and random stream.
     momentum : float, default=0.9
         SGD momentum.
     nesterovs_momentum : bool, default=True
         Use Nesterov's momentum with SGD.
     early_stopping : bool or 'auto', default='auto'
-        Hold out ``validation_fraction`` of the data (stratified), stop when the
-        validation accuracy stops improving and keep the best epoch's weights.
-        ``'auto'`` turns it on when there are more than 10 000 samples.
+        Hold out ``validation_fraction`` of the data (stratified), or use
+        ``X_val``, stop when the monitored validation quantity stops improving
+        and keep the best epoch's weights. ``'auto'`` turns it on above 10 000
+        samples or when ``X_val`` is given.
     validation_fraction : float, default=0.1
     beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's moment decay rates.
+        Adam's (and AdamW's) moment decay rates.
     epsilon : float, default=1e-8
-        Adam's numerical-stability constant.
+        Numerical-stability constant of Adam, AdamW and RMSprop.
     n_iter_no_change : int, default=10
-        Epochs without an improvement of ``tol`` before training stops.
-    dtype : {'float32', 'float64'}, default='float32'
-        Floating-point type of the weights and of all computation; float32 is
-        about twice as fast, float64 is for gradient checks and research.
+        Epochs without an improvement of ``tol`` before training stops (or,
+        with ``learning_rate='adaptive'``, the rate is divided by 5).
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of L-BFGS.
+    rho : float, default=0.9
+        RMSprop's decay rate of the squared-gradient average.
+    weight_decay : float, default=0.01
+        AdamW's decoupled weight decay (weights only, not biases).
+    lr_decay_epochs : int, default=10
+    lr_decay_factor : float, default=0.1
+        The ``'step'`` schedule multiplies the rate by ``lr_decay_factor``
+        every ``lr_decay_epochs`` epochs.
+    warmup_epochs : int, default=0
+        Epochs of linear learning-rate warm-up before the schedule.
+    dropout : float or list of float, default=0.0
+        Inverted-dropout rate after each hidden layer (one rate, or one per
+        hidden layer); off at prediction time.
+    max_grad_norm : float or None, default=None
+        Clip every batch's gradient to this global L2 norm.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights per class, multiplied into ``sample_weight``.
+    scoring : {'accuracy', 'loss'}, default='accuracy'
+        What early stopping monitors on the validation set.
+    dtype : {'auto', 'float32', 'float64'}, default='auto'
+        Floating-point type of the weights and of the computation. ``'auto'``
+        uses float32 for float32 data and for data of more than 10 000
+        samples (about twice as fast; float64 data is then converted batch by
+        batch, never copied whole), float64 otherwise. Predictions are
+        computed in the training dtype.
 
     Attributes
     ----------
@@ -120,10 +155,15 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         Training loss of the last epoch.
     loss_curve_ : list of float
         Training loss of every epoch.
+    validation_loss_curve_ : list of float or None
+        Validation loss of every epoch, when there is a validation set.
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``loss``, ``validation_loss``,
+        ``validation_score``, ``learning_rate`` and ``seconds``.
     best_loss_ : float or None
         Lowest training loss; ``None`` with early stopping, as in scikit-learn.
     validation_scores_ : list of float or None
-        Validation accuracy of every epoch with early stopping, else ``None``.
+        Validation accuracy of every epoch, when there is a validation set.
     best_validation_score_ : float or None
     t_ : int
         Training samples seen.
