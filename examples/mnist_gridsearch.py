@@ -11,7 +11,7 @@ a pickle-free ``.npz`` file, reloads it and checks that the predictions are
 identical.
 
 ``--quick`` runs on a 10 000-image subset (well under a minute); the full run
-takes about 3.5 minutes on 2 cores. MNIST comes from Keras when it is installed,
+takes about 2 minutes on 2 cores. MNIST comes from Keras when it is installed,
 else from local files (``SKNUMPY_MLP_MNIST`` or ``--data``); see
 :func:`sknumpy_mlp.load_mnist`.
 """

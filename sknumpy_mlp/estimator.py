@@ -1076,15 +1076,14 @@ class _Targets:
             return
         if known:
             classes = np.asarray(classes)
-            if len(np.unique(classes)) != len(classes):
-                classes = np.unique(classes)
+            classes = np.unique(classes)  # sorted, as searchsorted needs
             unseen = np.setdiff1d(np.unique(y), classes)
             if len(unseen):
                 raise ValueError(
                     f"{name} has classes {unseen.tolist()} that are not in the "
                     f"classes {classes.tolist()} the model knows."
                 )
-            self.classes = np.sort(classes) if classes.dtype != object else classes
+            self.classes = classes
         else:
             self.classes = np.unique(y)
         if len(self.classes) < 2:

@@ -163,18 +163,30 @@ def _to_json(value, name):
     if isinstance(value, tuple | list):
         items = [_to_json(v, name) for v in value]
         return {"__tuple__": items} if isinstance(value, tuple) else items
+    if isinstance(value, dict):  # e.g. class_weight, whose keys are labels
+        return {
+            "__dict__": [
+                [_to_json(k, name), _to_json(v, name)] for k, v in value.items()
+            ]
+        }
     raise ValueError(
         f"Cannot save parameter {name}={value!r}: only numbers, strings, booleans, "
-        "None, lists and tuples of those can be stored without pickle."
+        "None, and lists, tuples and dicts of those can be stored without pickle."
     )
 
 
 def _from_json(value):
     if isinstance(value, dict) and set(value) == {"__tuple__"}:
         return tuple(_from_json(v) for v in value["__tuple__"])
+    if isinstance(value, dict) and set(value) == {"__dict__"}:
+        return {_hashable(_from_json(k)): _from_json(v) for k, v in value["__dict__"]}
     if isinstance(value, list):
         return [_from_json(v) for v in value]
     return value
+
+
+def _hashable(key):
+    return tuple(key) if isinstance(key, list) else key
 
 
 def _write(path, meta, arrays):

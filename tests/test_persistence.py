@@ -157,6 +157,22 @@ def test_a_failed_save_keeps_the_previous_file(saved, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["m.npz"]
 
 
+def test_list_and_dict_parameters_round_trip(tmp_path, multiclass_data):
+    X, y = multiclass_data
+    clf = MLPScratchClassifier(
+        **FAST,
+        hidden_layer_sizes=[16, 8],
+        activation=["tanh", "gelu"],
+        dropout=(0.1, 0.0),
+        class_weight={0: 1.0, 1: 2.5, 2: 1.0},
+    ).fit(X, y)
+    clf.save(tmp_path / "m.npz")
+    loaded = MLPScratchClassifier.load(tmp_path / "m.npz")
+    assert loaded.get_params() == clf.get_params()
+    assert type(loaded.dropout) is tuple and type(loaded.activation) is list
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_random_state_instance_is_not_stored_silently(tmp_path, multiclass_data):
     X, y = multiclass_data
     clf = MLPScratchClassifier(**{**FAST, "random_state": np.random.RandomState(0)})

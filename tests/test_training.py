@@ -485,3 +485,27 @@ def test_lbfgs_honours_max_iter_and_max_fun(digits):
     assert few.n_iter_ <= 4
     with pytest.raises(ValueError, match="early_stopping=True needs a stochastic"):
         MLPScratchClassifier(solver="lbfgs", early_stopping=True).fit(X_train, y_train)
+
+
+def test_partial_fit_with_unsorted_string_classes(digits):
+    X_train, X_test, y_train, y_test = digits
+    names = np.array(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+        ],
+        dtype=object,
+    )
+    clf = MLPScratchClassifier(learning_rate_init=0.003, random_state=0)
+    for _ in range(10):
+        clf.partial_fit(X_train, names[y_train], classes=names)  # unsorted
+    assert list(clf.classes_) == sorted(names)
+    assert clf.score(X_test, names[y_test]) > 0.85
