@@ -372,7 +372,20 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             X, y, sample_weight, None, None, None, incremental=True, classes=classes
         )
 
-    def _fit(
+    def _fit(self, *args, **kwargs):
+        """:meth:`_train`, all or nothing: if it raises, the estimator keeps the
+        fitted state it had before (validate_data sets ``n_features_in_`` and
+        ``feature_names_in_`` early, for one).
+        """
+        before = dict(vars(self))
+        try:
+            return self._train(*args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _train(
         self,
         X,
         y,

@@ -509,3 +509,33 @@ def test_partial_fit_with_unsorted_string_classes(digits):
         clf.partial_fit(X_train, names[y_train], classes=names)  # unsorted
     assert list(clf.classes_) == sorted(names)
     assert clf.score(X_test, names[y_test]) > 0.85
+
+
+@pytest.mark.parametrize("failure", ["diverge", "bad_width", "one_class"])
+def test_a_failed_fit_leaves_the_previous_model_untouched(failure, digits):
+    X_train, X_test, y_train, _ = digits
+    clf = MLPScratchClassifier(
+        solver="sgd",
+        learning_rate_init=0.01,
+        max_iter=3,
+        warm_start=failure == "diverge",
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train)
+    before = dict(vars(clf))
+    proba = clf.predict_proba(X_test)
+    with pytest.raises((ValueError, FloatingPointError)):
+        if failure == "diverge":
+            clf.set_params(learning_rate_init=1e6, momentum=0.0)
+            clf.fit(X_train * 1e3, y_train)
+        elif failure == "bad_width":
+            clf.fit(np.hstack([X_train, X_train]), np.zeros(len(X_train)))
+        else:
+            clf.fit(X_train, np.zeros(len(X_train)))
+    after = dict(vars(clf))
+    after.pop("learning_rate_init"), before.pop("learning_rate_init")
+    after.pop("momentum"), before.pop("momentum")
+    assert after.keys() == before.keys()
+    assert all(after[k] is before[k] for k in after)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), proba)
