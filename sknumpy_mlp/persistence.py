@@ -17,6 +17,7 @@ is built, and anything wrong raises a ``ValueError`` that says what.
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 import warnings
@@ -375,6 +376,7 @@ class _ModelFile:
         """Read member ``name``, checking its dtype kind, shape and checksum."""
         if name not in self.npz.files:
             raise self.error(f"the entry {name!r} is missing")
+        self._check_header(name, kinds, shape)
         try:
             value = self.npz[name]
         except ValueError as exc:
@@ -399,6 +401,61 @@ class _ModelFile:
         if check_digest and _digest(value) != self.meta["sha256"].get(name):
             raise self.error(f"the checksum of entry {name!r} does not match its data")
         return value
+
+    def _check_header(self, name, kinds, shape):
+        """Check a member's ``.npy`` header before any of its data is read.
+
+        The declared dtype must be plain (no Python objects) and of the
+        expected kind and shape, and the declared size must be exactly the
+        member's data, which is stored uncompressed: so reading it allocates no
+        more than the file's own bytes, whatever a hostile header says.
+        """
+        try:
+            info = self.npz.zip.getinfo(f"{name}.npy")
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise self.error(
+                    f"the entry {name!r} is compressed, which the format never does"
+                )
+            if (
+                info.file_size != info.compress_size
+                or info.file_size > os.fstat(self.file.fileno()).st_size
+            ):
+                raise self.error(
+                    f"the entry {name!r} declares {info.file_size} bytes, more than "
+                    "the file holds"
+                )
+            with self.npz.zip.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    declared, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    declared, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(f"unsupported .npy version {version}")
+                header_bytes = f.tell()
+        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            if isinstance(exc, ValueError) and str(exc).startswith(repr(self.path)):
+                raise
+            raise self.error(
+                f"the header of entry {name!r} is unreadable ({exc})"
+            ) from exc
+        if dtype.hasobject:
+            raise self.error(
+                f"the entry {name!r} holds Python objects (pickled data), which "
+                "are never loaded"
+            )
+        if kinds is not None and dtype.kind not in kinds:
+            raise self.error(f"the entry {name!r} has an unsupported dtype {dtype}")
+        if shape is not None and tuple(declared) != shape:
+            raise self.error(
+                f"the entry {name!r} has shape {tuple(declared)}, expected {shape}"
+            )
+        n_bytes = dtype.itemsize * math.prod(declared)
+        if n_bytes != info.file_size - header_bytes:
+            raise self.error(
+                f"the entry {name!r} declares shape {tuple(declared)} ({n_bytes} "
+                f"bytes) but holds {info.file_size - header_bytes} bytes of data"
+            )
 
     def layers(self):
         dtype = np.dtype(self.meta["dtype"])

@@ -372,3 +372,51 @@ def test_metadata_is_json_and_members_are_plain_arrays(saved):
     assert meta["format"] == "sknumpy-mlp" and meta["class"] == "MLPScratchClassifier"
     assert meta["params"]["hidden_layer_sizes"] == {"__tuple__": [64, 32]}
     assert arrays["classes"].dtype.kind == "U"
+
+
+def _replace_member(path, out, name, data):
+    """Copy the archive at ``path`` to ``out`` with member ``name`` replaced."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            payload = data if info.filename == name else source.read(info)
+            target.writestr(info.filename, payload)
+
+
+def _npy_header(shape, descr="<f8"):
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}"
+    header = header.ljust(117) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+
+
+def test_a_huge_declared_shape_is_refused_before_allocating(saved, tmp_path):
+    import tracemalloc
+
+    _, path = saved
+    bad = tmp_path / "huge.npz"
+    # 10**12 float64 declared (8 TB), 16 bytes stored
+    _replace_member(path, bad, "weights_0.npy", _npy_header((10**12,)) + b"\0" * 16)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="weights_0"):
+            MLPScratchClassifier.load(bad)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20  # nothing near the declared size was allocated
+
+
+def test_a_zip_entry_claiming_more_bytes_than_the_file_is_refused(saved, tmp_path):
+    _, path = saved
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("weights_0.npy")
+    # the central directory entry (at the end of the archive): patch its
+    # uncompressed size of weights_0 to 2**31
+    offset = data.rfind(b"weights_0.npy") - 46
+    assert data[offset : offset + 4] == b"PK\x01\x02"
+    data[offset + 24 : offset + 28] = (2**31).to_bytes(4, "little")
+    bad = tmp_path / "claims.npz"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not a valid sknumpy-mlp model file"):
+        MLPScratchClassifier.load(bad)
+    assert info.file_size < 2**31
