@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 import os
-import tempfile
+import secrets
 import warnings
 import zipfile
 
@@ -203,9 +203,13 @@ def _write(path, meta, arrays):
     arrays["metadata"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+    # A fresh name in the target's folder (so os.replace is atomic), opened
+    # exclusively with mode 0o666 so that the umask applies, as for any file
+    # the user writes (mkstemp would make it private to the owner).
+    tmp = os.path.join(
+        directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp"
     )
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)

@@ -1,6 +1,7 @@
 import json
 import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -420,3 +421,51 @@ def test_a_zip_entry_claiming_more_bytes_than_the_file_is_refused(saved, tmp_pat
     with pytest.raises(ValueError, match="not a valid sknumpy-mlp model file"):
         MLPScratchClassifier.load(bad)
     assert info.file_size < 2**31
+
+
+def test_files_of_format_version_1_keep_loading():
+    """Fixtures written by sknumpy-mlp 0.1.0 (format 1); never regenerate them."""
+    data = Path(__file__).parent / "data"
+    with np.load(data / "model_v1_expected.npz", allow_pickle=False) as expected:
+        X = expected["X"]
+        clf = sknumpy_mlp.load(data / "model_v1_estimator.npz")
+        assert type(clf) is MLPScratchClassifier
+        np.testing.assert_array_equal(clf.predict_proba(X), expected["estimator_proba"])
+        np.testing.assert_array_equal(clf.predict(X), expected["estimator_pred"])
+        net = sknumpy_mlp.load(data / "model_v1_network.npz")
+        np.testing.assert_array_equal(net.predict(X), expected["network_out"])
+    assert clf.package_version_ == "0.1.0"
+    assert list(clf.classes_) == ["ant", "bee", "cat"]
+
+
+def test_saved_files_follow_the_umask(saved, tmp_path):
+    clf, _ = saved
+    old = os.umask(0o022)
+    try:
+        clf.save(tmp_path / "m.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644
+
+
+def _save_many(args):
+    path, seed = args
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=60, n_features=5, random_state=seed)
+    clf = MLPScratchClassifier(hidden_layer_sizes=(3,), max_iter=300, tol=0.5,
+                               random_state=seed).fit(X, y)
+    for _ in range(20):
+        clf.save(path)
+    return seed
+
+
+def test_concurrent_saves_leave_one_complete_file(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = tmp_path / "shared.npz"
+    with ProcessPoolExecutor(2) as pool:
+        assert sorted(pool.map(_save_many, [(path, 1), (path, 2)])) == [1, 2]
+    loaded = MLPScratchClassifier.load(path)
+    assert loaded.random_state in (1, 2)
+    assert sorted(os.listdir(tmp_path)) == ["shared.npz"]
