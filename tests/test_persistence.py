@@ -453,8 +453,9 @@ def _save_many(args):
     from sklearn.datasets import make_classification
 
     X, y = make_classification(n_samples=60, n_features=5, random_state=seed)
-    clf = MLPScratchClassifier(hidden_layer_sizes=(3,), max_iter=300, tol=0.5,
-                               random_state=seed).fit(X, y)
+    clf = MLPScratchClassifier(
+        hidden_layer_sizes=(3,), max_iter=300, tol=0.5, random_state=seed
+    ).fit(X, y)
     for _ in range(20):
         clf.save(path)
     return seed
