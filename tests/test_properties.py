@@ -1,0 +1,159 @@
+"""Property-based tests (Hypothesis): random architectures, activations, dtypes,
+shapes and data."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sknumpy_mlp import Layer, MLPScratchClassifier, NeuralNetwork
+from sknumpy_mlp.engine.activations import ACTIVATIONS
+
+HIDDEN = sorted(set(ACTIVATIONS) - {"softmax"})
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+architectures = st.fixed_dictionaries(
+    {
+        "widths": st.lists(st.integers(1, 6), min_size=0, max_size=3),
+        "activations": st.lists(st.sampled_from(HIDDEN), min_size=3, max_size=3),
+        "n_features": st.integers(1, 5),
+        "n_samples": st.integers(1, 6),
+        "output": st.sampled_from(
+            [
+                ("softmax", "categorical_crossentropy", 3),
+                ("logistic", "binary_crossentropy", 2),
+                ("identity", "squared_error", 2),
+                ("tanh", "squared_error", 1),
+            ]
+        ),
+        "seed": st.integers(0, 2**16),
+        "alpha": st.sampled_from([0.0, 0.5]),
+    }
+)
+
+
+@SETTINGS
+@given(architectures)
+def test_gradient_check_passes_for_random_networks(arch):
+    rng = np.random.default_rng(arch["seed"])
+    activation, loss, n_outputs = arch["output"]
+    sizes = [arch["n_features"], *arch["widths"], n_outputs]
+    acts = [*arch["activations"][: len(arch["widths"])], activation]
+    net = NeuralNetwork(
+        [
+            Layer(a, b, act, random_state=rng, dtype="float64")
+            for a, b, act in zip(sizes[:-1], sizes[1:], acts, strict=True)
+        ]
+    )
+    for p in net.parameters():
+        p += rng.normal(scale=0.3, size=p.shape)
+    X = rng.normal(size=(arch["n_samples"], arch["n_features"]))
+    if loss == "categorical_crossentropy":
+        Y = np.eye(n_outputs)[rng.integers(0, n_outputs, len(X))]
+    elif loss == "binary_crossentropy":
+        Y = rng.integers(0, 2, (len(X), n_outputs)).astype(float)
+    else:
+        Y = rng.normal(size=(len(X), n_outputs))
+
+    def value():
+        return net.loss_and_gradients(X, Y, loss=loss, alpha=arch["alpha"])[0]
+
+    _, grads = net.loss_and_gradients(X, Y, loss=loss, alpha=arch["alpha"])
+    grads = [g.copy() for g in grads]
+    eps = 1e-6
+    for param, grad in zip(net.parameters(), grads, strict=True):
+        numeric = np.zeros_like(param)
+        for idx in np.ndindex(param.shape):
+            saved = param[idx]
+            param[idx] = saved + eps
+            plus = value()
+            param[idx] = saved - eps
+            minus = value()
+            param[idx] = saved
+            numeric[idx] = (plus - minus) / (2 * eps)
+        scale = np.linalg.norm(grad) + np.linalg.norm(numeric)
+        if scale > 1e-8:  # an all-zero gradient (dead units) is checked exactly
+            assert np.linalg.norm(grad - numeric) / scale < 1e-6
+        else:
+            np.testing.assert_allclose(grad, numeric, atol=1e-9)
+
+
+data = st.fixed_dictionaries(
+    {
+        "n_samples": st.integers(4, 40),
+        "n_features": st.integers(1, 6),
+        "n_classes": st.integers(2, 4),
+        "hidden": st.lists(st.integers(1, 8), min_size=0, max_size=2),
+        "activation": st.sampled_from(HIDDEN),
+        "dtype": st.sampled_from(["float32", "float64"]),
+        "solver": st.sampled_from(["adam", "sgd", "rmsprop", "adamw", "lbfgs"]),
+        "scale": st.sampled_from([1e-3, 1.0, 1e3]),
+        "seed": st.integers(0, 2**16),
+    }
+)
+
+
+def _fit(params):
+    rng = np.random.default_rng(params["seed"])
+    X = rng.normal(
+        scale=params["scale"], size=(params["n_samples"], params["n_features"])
+    )
+    y = np.arange(params["n_samples"]) % params["n_classes"]
+    clf = MLPScratchClassifier(
+        hidden_layer_sizes=params["hidden"],
+        activation=params["activation"],
+        solver=params["solver"],
+        dtype=params["dtype"],
+        max_iter=5,
+        random_state=params["seed"],
+    )
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 5 epochs never converge
+        clf.fit(X, y)
+    return clf, X.astype(params["dtype"])
+
+
+@SETTINGS
+@given(data)
+def test_probabilities_are_finite_in_unit_interval_and_sum_to_one(params):
+    clf, X = _fit(params)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), params["n_classes"])
+    assert np.isfinite(proba).all()
+    assert (proba >= 0).all() and (proba <= 1).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+
+
+@SETTINGS
+@given(params=data)
+def test_save_and_load_round_trip_bitwise(params, tmp_path_factory):
+    clf, X = _fit(params)
+    path = tmp_path_factory.mktemp("prop") / "model.npz"
+    clf.save(path)
+    loaded = MLPScratchClassifier.load(path)
+    assert loaded.predict_proba(X).tobytes() == clf.predict_proba(X).tobytes()
+    assert loaded.get_params() == clf.get_params()
+
+
+@SETTINGS
+@given(data, st.data())
+def test_a_rows_prediction_does_not_depend_on_the_other_rows(params, draw):
+    """To rounding: BLAS computes vectorised blocks of rows and the remainder
+    rows with different instructions (FMA or not), so a row's last bits can
+    depend on its position in the batch."""
+    clf, X = _fit(params)
+    proba = clf.predict_proba(X)
+    tol = {"float32": 1e-5, "float64": 1e-12}[params["dtype"]]
+    order = list(draw.draw(st.permutations(range(len(X)))))
+    np.testing.assert_allclose(
+        clf.predict_proba(X[order]), proba[order], rtol=tol, atol=tol
+    )
+    i = draw.draw(st.integers(0, len(X) - 1))
+    np.testing.assert_allclose(
+        clf.predict_proba(X[i : i + 1])[0], proba[i], rtol=tol, atol=tol
+    )
