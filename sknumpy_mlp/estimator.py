@@ -689,15 +689,20 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 )
         return [int(size) for size in sizes]
 
-    def _hidden_activations(self, n_hidden):
-        names = self.activation
-        if isinstance(names, str):
-            names = [names] * n_hidden
-        elif len(names) != n_hidden:
+    def _per_hidden_layer(self, name, n_hidden, what):
+        """Parameter ``name`` as one value per hidden layer (one given: all)."""
+        value = getattr(self, name)
+        if isinstance(value, str | Real):
+            return [value] * n_hidden
+        if len(value) != n_hidden:
             raise ValueError(
-                f"activation has {len(names)} entries but there are {n_hidden} "
-                "hidden layers: give one name, or one per hidden layer."
+                f"{name} has {len(value)} {what} but there are {n_hidden} hidden "
+                f"layers: give one, or one per hidden layer."
             )
+        return list(value)
+
+    def _hidden_activations(self, n_hidden):
+        names = self._per_hidden_layer("activation", n_hidden, "entries")
         for name in names:
             if name not in HIDDEN_ACTIVATIONS:
                 raise ValueError(
@@ -707,14 +712,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return [resolve_activation(name) for name in names]
 
     def _dropout_rates(self, n_hidden):
-        rates = self.dropout
-        if isinstance(rates, Real):
-            return [float(rates)] * n_hidden
-        if len(rates) != n_hidden:
-            raise ValueError(
-                f"dropout has {len(rates)} rates but there are {n_hidden} hidden "
-                "layers: give one rate, or one per hidden layer."
-            )
+        rates = self._per_hidden_layer("dropout", n_hidden, "rates")
         for rate in rates:
             if (
                 isinstance(rate, bool)
@@ -722,7 +720,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 or not (0 <= rate < 1)
             ):
                 raise ValueError(
-                    f"Every dropout rate must be in [0, 1), got {rates!r}."
+                    f"Every dropout rate must be in [0, 1), got {self.dropout!r}."
                 )
         return [float(rate) for rate in rates]
 

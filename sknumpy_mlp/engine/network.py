@@ -7,7 +7,7 @@ import numpy as np
 from .layers import Dropout, Layer, as_generator
 from .losses import LOSSES, check_loss, default_loss
 from .optimizers import make_optimizer
-from .training import run_epoch
+from .training import check_finite, run_epoch
 
 
 class NeuralNetwork:
@@ -415,11 +415,7 @@ class NeuralNetwork:
                     rng=rng,
                     gradients=[grads],
                 )
-            if not np.isfinite(cost):
-                raise FloatingPointError(
-                    f"The cost became {cost} in epoch {epoch}: training diverged. "
-                    f"Try a smaller learning_rate (it is {learning_rate:g})."
-                )
+                check_finite(self, cost, epoch, learning_rate)
             self.history_.append(cost)
             if verbose:
                 print(f"Average Cost for epoch {epoch}: {cost:.3f}")

@@ -292,7 +292,7 @@ def train(
                     stop_requested=stop_requested,
                     gradients=gradients,
                 )
-                _check_finite(network, epoch_loss, epoch, optimizer.learning_rate)
+                check_finite(network, epoch_loss, epoch, optimizer.learning_rate)
             samples_seen += X.shape[0]
             record = {
                 "epoch": epoch,
@@ -336,7 +336,9 @@ def train(
     return result
 
 
-def _check_finite(network, loss, epoch, learning_rate=None):
+def check_finite(network, loss, epoch, learning_rate=None):
+    """Raise FloatingPointError, naming the learning rate, if the loss or any
+    weight of ``network`` is NaN or infinite."""
     if np.isfinite(loss) and all(np.isfinite(p).all() for p in network.parameters()):
         return
     if learning_rate is None:
@@ -417,7 +419,7 @@ def train_lbfgs(
         def callback(intermediate_result):
             unpack(intermediate_result.x)
             losses.append(float(intermediate_result.fun))
-            _check_finite(network, losses[-1], len(losses))
+            check_finite(network, losses[-1], len(losses))
             if on_iteration is not None and on_iteration(len(losses), losses[-1]):
                 state["stopped"] = True
                 raise StopIteration
@@ -436,7 +438,7 @@ def train_lbfgs(
         )
     unpack(result.x)
     network.clear()
-    _check_finite(network, float(result.fun), result.nit)
+    check_finite(network, float(result.fun), result.nit)
     return {
         "n_iter": int(result.nit),
         "loss": float(result.fun),
