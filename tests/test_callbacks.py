@@ -78,3 +78,14 @@ def test_a_callback_can_stop_training(solver, digits):
     # the estimator handed to the callback predicted with that epoch's weights
     assert stopper.accuracies[-1] == pytest.approx(clf.score(X, y))
     assert len(set(np.round(stopper.accuracies, 6))) == 3
+
+
+def test_progress_bar(digits, capsys):
+    pytest.importorskip("rich")
+    X, y = digits
+    clf = MLPScratchClassifier(max_iter=4, random_state=0)
+    clf.set_callbacks(callback.ProgressBar())
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 4
+    assert "MLPScratchClassifier - fit" in capsys.readouterr().out
