@@ -30,15 +30,28 @@ def test_engine_imports_numpy_only():
 
 
 def test_no_optional_dependency_is_imported_with_the_package():
+    # scikit-learn's own sklearn.callback imports rich when it is installed;
+    # only what importing sknumpy_mlp adds on top of scikit-learn counts
     code = (
-        "import sys, sknumpy_mlp, sknumpy_mlp.engine;"
-        "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib',"
-        " 'dask', 'rich') if m in sys.modules))"
+        "import sys, sklearn.base\n"
+        "try:\n    import sklearn.callback\nexcept ImportError:\n    pass\n"
+        "before = set(sys.modules)\n"
+        "import sknumpy_mlp, sknumpy_mlp.engine\n"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print(sorted(new & {'tensorflow', 'keras', 'matplotlib', 'dask', 'rich',"
+        " 'pandas', 'hypothesis'}))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_optional_dependencies_are_imported_lazily():
+    optional = {"tensorflow", "keras", "matplotlib", "dask", "rich"}
+    for path in PACKAGE.rglob("*.py"):
+        top_level = set(_imports(ast.parse(path.read_text()).body))
+        assert not top_level & optional, (path.name, top_level & optional)
 
 
 def test_public_api():

@@ -35,3 +35,26 @@ def test_train_then_evaluate_print_the_original_lines(tmp_path, capsys):
     output = capsys.readouterr().out.strip()
     assert re.fullmatch(r"Accuracy: \d\d\.\d\d", output)
     assert accuracy > 85  # two epochs of the original network (20 give 95.4)
+
+
+def test_the_scripts_reject_bad_input_clearly(tmp_path, capsys):
+    import pytest
+
+    train, evaluate = _example("train_mnist"), _example("evaluate_mnist")
+    grid = _example("mnist_gridsearch")
+    data = ["--data", str(MNIST_DIR)]
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        train.main([*data, "--epochs", "0", "--output", str(tmp_path / "m.npz")])
+    with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+        train.main([*data, "--learning-rate", "-1", "--output", str(tmp_path / "m")])
+    with pytest.raises(SystemExit):
+        train.main(["--epochs", "many"])
+    assert "argument --epochs: invalid int value: 'many'" in capsys.readouterr().err
+    for script in (train, evaluate, grid):
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            script.main(["--data", str(tmp_path / "nowhere")])
+    not_a_model = tmp_path / "notes.npz"
+    not_a_model.write_text("hello")
+    with pytest.raises(ValueError, match="not a valid sknumpy-mlp model file"):
+        evaluate.main([*data, "--model", str(not_a_model)])
+    assert not list(tmp_path.glob("*.tmp"))
