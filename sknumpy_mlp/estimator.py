@@ -400,6 +400,11 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         hidden = self._hidden_sizes()
         activations = self._hidden_activations(len(hidden))
         dropouts = self._dropout_rates(len(hidden))
+        if self.solver == "lbfgs" and any(dropouts):
+            raise ValueError(
+                "dropout needs a stochastic solver: with 'lbfgs' the full-batch "
+                "loss would change at every evaluation."
+            )
         fitted = hasattr(self, "coefs_")
         first_pass = not fitted or (not self.warm_start and not incremental)
         if incremental and not fitted and classes is None and np.ndim(y) == 1:
@@ -471,11 +476,6 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         max_epochs = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
         callbacks = _Callbacks(self, X, targets.y, network, targets, max_epochs)
         if self.solver == "lbfgs":
-            if any(dropouts):
-                raise ValueError(
-                    "dropout needs a stochastic solver: with 'lbfgs' the full-batch "
-                    "loss would change at every evaluation."
-                )
             result = self._run_lbfgs(
                 network, X, Y, sample_weight, validation, previous, callbacks
             )
@@ -490,7 +490,6 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 callbacks,
                 seeds[2],
                 dropouts,
-                use_early_stopping,
                 max_iter=1 if incremental else self.max_iter,
             )
         callbacks.finish()
@@ -525,7 +524,6 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         callbacks,
         seed,
         dropouts,
-        use_early_stopping,
         max_iter,
     ):
         # One random stream for shuffling and dropout masks, saved with the
