@@ -470,3 +470,14 @@ def test_concurrent_saves_leave_one_complete_file(tmp_path):
     loaded = MLPScratchClassifier.load(path)
     assert loaded.random_state in (1, 2)
     assert sorted(os.listdir(tmp_path)) == ["shared.npz"]
+
+
+def test_a_file_from_another_package_version_loads_and_says_so(saved, tmp_path):
+    clf, path = saved
+    meta, arrays = _members(path)
+    meta["package_version"] = "0.0.9"
+    older = tmp_path / "older.npz"
+    _rewrite(older, meta, arrays)
+    loaded = MLPScratchClassifier.load(older)
+    assert loaded.package_version_ == "0.0.9"
+    np.testing.assert_array_equal(loaded.coefs_[0], clf.coefs_[0])
