@@ -7,11 +7,12 @@ writes and ``load_mnist`` finds the MNIST digits.
 
 from ._version import __version__
 from .datasets import load_mnist
-from .engine import Layer, NeuralNetwork
+from .engine import Dropout, Layer, NeuralNetwork
 from .estimator import MLPScratchClassifier
 from .persistence import load
 
 __all__ = [
+    "Dropout",
     "Layer",
     "MLPScratchClassifier",
     "NeuralNetwork",

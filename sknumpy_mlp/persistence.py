@@ -26,7 +26,7 @@ import zipfile
 import numpy as np
 
 from ._version import __version__
-from .engine import Layer, NeuralNetwork
+from .engine import Dropout, Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS
 from .engine.losses import LOSSES
 
@@ -107,6 +107,7 @@ def _layer_spec(layers):
             "n_inputs": layer.n_inputs,
             "n_outputs": layer.n_outputs,
             "activation": layer.activation,
+            "dropout": 0.0 if layer.dropout is None else layer.dropout.rate,
         }
         for layer in layers
     ]
@@ -350,6 +351,8 @@ class _ModelFile:
                 isinstance(spec, dict)
                 and all(_is_count(spec.get(k)) for k in ("n_inputs", "n_outputs"))
                 and spec.get("activation") in ACTIVATIONS
+                and isinstance(spec.get("dropout", 0.0), float | int)
+                and 0 <= spec.get("dropout", 0.0) < 1
             ):
                 raise self.error(f"layer {i} is not described correctly: {spec!r}")
             if i and spec["n_inputs"] != meta["layers"][i - 1]["n_outputs"]:
@@ -475,7 +478,10 @@ class _ModelFile:
                     )
                 if not np.isfinite(value).all():
                     raise self.error(f"the entry {name!r} holds NaN or infinity")
-            layers.append(Layer.from_arrays(weights, biases, spec["activation"]))
+            layer = Layer.from_arrays(weights, biases, spec["activation"])
+            if spec.get("dropout"):
+                layer.dropout = Dropout(float(spec["dropout"]))
+            layers.append(layer)
         return layers
 
     def network(self):

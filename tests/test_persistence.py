@@ -9,7 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import sknumpy_mlp
-from sknumpy_mlp import Layer, MLPScratchClassifier, NeuralNetwork
+from sknumpy_mlp import Dropout, Layer, MLPScratchClassifier, NeuralNetwork
 from sknumpy_mlp.persistence import FORMAT_VERSION, _digest
 
 FAST = {"max_iter": 200, "learning_rate_init": 0.01, "random_state": 0, "tol": 1e-2}
@@ -108,6 +108,7 @@ def test_network_round_trip(tmp_path, rng):
     net = NeuralNetwork(
         [Layer(5, 4, "tanh", random_state=0), Layer(4, 2, "logistic", random_state=1)]
     )
+    net.layers[0].dropout = Dropout(0.25, random_state=0)
     X = rng.normal(size=(10, 5))
     net.fit(X, rng.integers(0, 2, (10, 2)), epochs=2, verbose=False)
     net.save(tmp_path / "net.npz")

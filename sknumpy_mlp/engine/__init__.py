@@ -5,7 +5,7 @@ initialisers, optimizers and schedules are small name -> function registries;
 ``training`` holds the mini-batch loop.
 """
 
-from .layers import Layer
+from .layers import Dropout, Layer
 from .network import NeuralNetwork
 
-__all__ = ["Layer", "NeuralNetwork"]
+__all__ = ["Dropout", "Layer", "NeuralNetwork"]
