@@ -490,6 +490,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 callbacks,
                 seeds[2],
                 dropouts,
+                use_early_stopping,
                 max_iter=1 if incremental else self.max_iter,
             )
         callbacks.finish()
@@ -524,6 +525,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         callbacks,
         seed,
         dropouts,
+        early_stopping,
         max_iter,
     ):
         # One random stream for shuffling and dropout masks, saved with the
@@ -577,6 +579,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             samples_seen=previous["t"],
             validation=validation,
             monitor="score" if self.scoring == "accuracy" else "loss",
+            stop_on_validation=early_stopping,
             on_epoch_begin=callbacks.begin,
             on_epoch_end=callbacks.end,
             gradients=[grads],

@@ -539,3 +539,20 @@ def test_a_failed_fit_leaves_the_previous_model_untouched(failure, digits):
     assert after.keys() == before.keys()
     assert all(after[k] is before[k] for k in after)
     np.testing.assert_array_equal(clf.predict_proba(X_test), proba)
+
+
+def test_a_validation_set_without_early_stopping_is_only_scored(digits):
+    X_train, X_val, y_train, y_val = digits
+    clf = MLPScratchClassifier(
+        early_stopping=False,
+        max_iter=15,
+        tol=0.0,
+        n_iter_no_change=100,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    assert clf.n_iter_ == 15 and len(clf.validation_scores_) == 15
+    # the final weights are kept, not the best epoch's
+    assert clf.score(X_val, y_val) == clf.validation_scores_[-1]

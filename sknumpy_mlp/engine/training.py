@@ -198,6 +198,7 @@ def train(
     samples_seen=0,
     validation=None,
     monitor="score",
+    stop_on_validation=True,
     on_epoch_begin=None,
     on_epoch_end=None,
     gradients=None,
@@ -230,9 +231,10 @@ def train(
     samples_seen : int, default=0
         Samples seen before this call (for ``'invscaling'``).
     validation : Validation or None
-        When given, training stops on the validation ``monitor`` ('score' or
-        'loss') and the network ends with the weights of its best epoch;
-        otherwise it stops on the training loss.
+        Scored after every epoch. With ``stop_on_validation``, training stops
+        on the validation ``monitor`` ('score' or 'loss') and the network ends
+        with the weights of its best epoch; otherwise it stops on the training
+        loss.
     on_epoch_begin : callable or None
         ``on_epoch_begin(epoch)`` before every epoch.
     on_epoch_end : callable or None
@@ -246,9 +248,8 @@ def train(
     dict
         ``history`` (one record per epoch: epoch, loss, validation_loss,
         validation_score, learning_rate, seconds), ``converged``,
-        ``interrupted`` (Ctrl-C), ``stopped`` (by ``on_epoch_end``),
-        ``samples_seen``, ``best_loss``, ``best_validation_score`` and
-        ``best_validation_loss``.
+        ``interrupted`` (Ctrl-C), ``stopped`` (by ``on_epoch_end``) and
+        ``samples_seen``.
 
     Raises
     ------
@@ -256,18 +257,12 @@ def train(
         If the loss or the weights become NaN or infinite; the message names
         the learning rate. The network then holds unusable weights.
     """
-    higher = validation is not None and monitor == "score"
+    on_validation = validation is not None and stop_on_validation
+    higher = on_validation and monitor == "score"
     stopper = EarlyStopping(tol, n_iter_no_change, higher_is_better=higher)
     history = []
     best_params = None
-    result = {
-        "converged": False,
-        "interrupted": False,
-        "stopped": False,
-        "best_loss": np.inf,
-        "best_validation_score": None,
-        "best_validation_loss": None,
-    }
+    result = {"converged": False, "interrupted": False, "stopped": False}
     with interrupt_guard() as stop_requested:
         for i in range(max_iter):
             epoch = first_epoch + i
@@ -301,20 +296,14 @@ def train(
                 "validation_score": None,
                 "learning_rate": optimizer.learning_rate,
             }
-            result["best_loss"] = min(result["best_loss"], epoch_loss)
             if validation is not None:
                 val_loss, val_score = validation.evaluate(network, loss)
                 record.update(validation_loss=val_loss, validation_score=val_score)
             record["seconds"] = time.perf_counter() - start
             history.append(record)
-            if validation is None:
-                criterion = epoch_loss
-            else:
-                criterion = record[f"validation_{monitor}"]
+            criterion = record[f"validation_{monitor}"] if on_validation else epoch_loss
             is_best, stalled = stopper.update(criterion)
-            if validation is not None and is_best:
-                result["best_validation_score"] = record["validation_score"]
-                result["best_validation_loss"] = record["validation_loss"]
+            if on_validation and is_best:
                 best_params = [p.copy() for p in network.parameters()]
             if on_epoch_end is not None and on_epoch_end(record):
                 result["stopped"] = True
