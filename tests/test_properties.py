@@ -9,7 +9,10 @@ from sknumpy_mlp import Layer, MLPScratchClassifier, NeuralNetwork
 from sknumpy_mlp.engine.activations import ACTIVATIONS
 
 HIDDEN = sorted(set(ACTIVATIONS) - {"softmax"})
+# derandomize: the same examples on every run, so CI cannot fail by chance; to
+# explore new ones, run with --hypothesis-seed or raise max_examples locally
 SETTINGS = settings(
+    derandomize=True,
     max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
@@ -74,11 +77,11 @@ def test_gradient_check_passes_for_random_networks(arch):
             minus = value()
             param[idx] = saved
             numeric[idx] = (plus - minus) / (2 * eps)
+        # relative error below 1e-6, unless the gradient is so small (dead or
+        # saturated units) that finite differences resolve it only to ~1e-10
         scale = np.linalg.norm(grad) + np.linalg.norm(numeric)
-        if scale > 1e-8:  # an all-zero gradient (dead units) is checked exactly
-            assert np.linalg.norm(grad - numeric) / scale < 1e-6
-        else:
-            np.testing.assert_allclose(grad, numeric, atol=1e-9)
+        error = np.linalg.norm(grad - numeric)
+        assert error < 1e-6 * scale or np.abs(grad - numeric).max() < 1e-9
 
 
 data = st.fixed_dictionaries(
