@@ -656,7 +656,10 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if any(r["validation_score"] is not None for r in history):
             self.validation_scores_ = [r["validation_score"] for r in history]
             self.validation_loss_curve_ = [r["validation_loss"] for r in history]
-            self.best_validation_score_ = max(self.validation_scores_)
+            # epochs without a validation set (e.g. a later partial_fit) hold None
+            self.best_validation_score_ = max(
+                s for s in self.validation_scores_ if s is not None
+            )
             self.best_loss_ = None
         else:
             self.validation_scores_ = None

@@ -556,3 +556,14 @@ def test_a_validation_set_without_early_stopping_is_only_scored(digits):
     assert clf.n_iter_ == 15 and len(clf.validation_scores_) == 15
     # the final weights are kept, not the best epoch's
     assert clf.score(X_val, y_val) == clf.validation_scores_[-1]
+
+
+def test_partial_fit_after_a_fit_with_validation(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = MLPScratchClassifier(early_stopping=True, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train)
+    clf.partial_fit(X_train, y_train)
+    assert clf.n_iter_ == 4
+    assert clf.validation_scores_[-1] is None
+    assert clf.best_validation_score_ == max(clf.validation_scores_[:3])
