@@ -89,3 +89,29 @@ def test_progress_bar(digits, capsys):
         clf.fit(X, y)
     assert clf.n_iter_ == 4
     assert "MLPScratchClassifier - fit" in capsys.readouterr().out
+
+
+class InterruptAt(StopAfter):
+    """Presses Ctrl-C (raises SIGINT) at the end of epoch ``n``."""
+
+    def on_fit_task_end(
+        self, estimator, context, *, X=None, y=None, fitted_estimator=None
+    ):
+        import signal
+
+        if context.task_name == "epoch":
+            self.ended.append(context.task_id)
+            if len(self.ended) == self.n:
+                signal.raise_signal(signal.SIGINT)
+        return False
+
+
+def test_ctrl_c_during_lbfgs_keeps_a_usable_model(digits):
+    X, y = digits
+    clf = MLPScratchClassifier(solver="lbfgs", random_state=0).set_callbacks(
+        InterruptAt(4)
+    )
+    with pytest.warns(UserWarning, match="interrupted \\(Ctrl-C\\)"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 4
+    assert np.isfinite(clf.predict_proba(X)).all()
