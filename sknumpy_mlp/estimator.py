@@ -867,8 +867,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return make_optimizer(self.solver, params, **options)
 
     def _print_epoch(self, record):
-        what = "Iteration"
-        line = f"{what} {record['epoch']}, loss = {record['loss']:.8f}"
+        line = f"Iteration {record['epoch']}, loss = {record['loss']:.8f}"
         if record["validation_score"] is not None:
             line += (
                 f", validation loss = {record['validation_loss']:.6f}"
