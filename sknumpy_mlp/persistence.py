@@ -29,6 +29,7 @@ from ._version import __version__
 from .engine import Dropout, Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS
 from .engine.losses import LOSSES
+from .engine.training import HISTORY_KEYS
 
 FORMAT_NAME = "sknumpy-mlp"
 #: Version of the file layout written by this package; see docs/model_format.rst.
@@ -557,16 +558,8 @@ class _ModelFile:
         est.coefs_ = [layer.weights for layer in layers]
         est.intercepts_ = [layer.biases for layer in layers]
         history = meta.get("history")
-        keys = {
-            "epoch",
-            "loss",
-            "validation_loss",
-            "validation_score",
-            "learning_rate",
-            "seconds",
-        }
         if not isinstance(history, list) or not all(
-            isinstance(r, dict) and set(r) == keys for r in history
+            isinstance(r, dict) and set(r) == set(HISTORY_KEYS) for r in history
         ):
             raise self.error("its training history is missing or malformed")
         try:

@@ -1,13 +1,15 @@
 """NeuralNetwork: a stack of layers with a loss, trained by back-propagation."""
 
 import numbers
+import warnings
 
 import numpy as np
 
 from .layers import Dropout, Layer, as_generator
 from .losses import LOSSES, check_loss, default_loss
 from .optimizers import make_optimizer
-from .training import check_finite, run_epoch
+from .schedules import Schedule
+from .training import train
 
 
 class NeuralNetwork:
@@ -402,23 +404,34 @@ class NeuralNetwork:
             options.update(decay=[layer.weights for layer in self.layers])
         opt = make_optimizer(optimizer, [params], **options)
         rng = as_generator(random_state) if shuffle else None
-        for epoch in range(1, epochs + 1):
-            with np.errstate(over="ignore", invalid="ignore"):
-                cost, _ = run_epoch(
-                    self,
-                    opt,
-                    X,
-                    Y,
-                    batch_size=batch_size,
-                    loss=loss,
-                    alpha=alpha,
-                    rng=rng,
-                    gradients=[grads],
-                )
-                check_finite(self, cost, epoch, learning_rate)
-            self.history_.append(cost)
+
+        def report(record):
+            self.history_.append(record["loss"])
             if verbose:
-                print(f"Average Cost for epoch {epoch}: {cost:.3f}")
+                print(f"Average Cost for epoch {record['epoch']}: {record['loss']:.3f}")
+
+        result = train(
+            self,
+            opt,
+            X,
+            Y,
+            max_iter=epochs,
+            batch_size=batch_size,
+            loss=loss,
+            schedule=Schedule("constant", learning_rate),
+            alpha=alpha,
+            rng=rng,
+            n_iter_no_change=epochs,  # the original trains for every epoch
+            on_epoch_end=report,
+            gradients=[grads],
+        )
+        if result["interrupted"]:
+            warnings.warn(
+                f"Training was interrupted (Ctrl-C) in epoch {len(self.history_)}; "
+                "the network keeps the weights it had then.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self
 
     def save(self, path):

@@ -78,7 +78,7 @@ def run_epoch(
         if max_grad_norm is not None:
             clip_grad_norm(grads, max_grad_norm)
         optimizer.step(grads)
-        weight = _rows(rows, n_samples) if w is None else float(w.sum())
+        weight = X_batch.shape[0] if w is None else float(w.sum())
         total += batch_loss * weight
         weight_seen += weight
         if stop_requested is not None and stop_requested():
@@ -88,10 +88,15 @@ def run_epoch(
     return (total / weight_seen if weight_seen else 0.0), completed
 
 
-def _rows(rows, n_samples):
-    return (
-        len(range(*rows.indices(n_samples))) if isinstance(rows, slice) else len(rows)
-    )
+#: The fields of every per-epoch record that :func:`train` returns.
+HISTORY_KEYS = (
+    "epoch",
+    "loss",
+    "validation_loss",
+    "validation_score",
+    "learning_rate",
+    "seconds",
+)
 
 
 class EarlyStopping:
