@@ -1,15 +1,29 @@
 """NeuralNetwork: a stack of layers with a loss, trained by back-propagation."""
 
+import concurrent.futures
 import numbers
 import warnings
 
 import numpy as np
 
+from .activations import ACTIVATIONS
 from .layers import Dropout, Layer, as_generator
 from .losses import LOSSES, check_loss, default_loss
 from .optimizers import make_optimizer
 from .schedules import Schedule
 from .training import train
+
+#: Inputs with at least this many rows are predicted in two threads.
+_PARALLEL_ROWS = 4096
+_POOL = []
+
+
+def _thread_pool():
+    """The process's two-thread pool for :meth:`NeuralNetwork.logits` (made on
+    first use; a lock is not needed, an extra pool made by a race is harmless)."""
+    if not _POOL:
+        _POOL.append(concurrent.futures.ThreadPoolExecutor(2))
+    return _POOL[0]
 
 
 class NeuralNetwork:
@@ -209,17 +223,66 @@ class NeuralNetwork:
 
         ``check_first(Z)``, if given, sees the first layer's pre-activation
         before its activation is applied (and may raise).
+
+        A row's logits do not depend on the other rows, bitwise: BLAS rounds a
+        row differently depending on where it falls in a matrix product (the
+        last rows of a product go through other instructions), so the rows go
+        through every product in blocks of :meth:`row_block` rows, all of one
+        shape, the last block padded with zeros. Large inputs are split in two
+        halves computed in two threads (NumPy releases the GIL in products).
         """
         layers = self._checked_layers()
-        for i, layer in enumerate(layers):
-            Z = layer.linear(X)
-            if i == 0 and check_first is not None:
+        n_samples = X.shape[0]
+        block = self.row_block()
+        if n_samples < _PARALLEL_ROWS:
+            return self._block_logits(X, layers, block, check_first)
+        half = -(-n_samples // (2 * block)) * block
+        parts = _thread_pool().map(
+            lambda rows: self._block_logits(X[rows], layers, block, check_first),
+            (slice(0, half), slice(half, n_samples)),
+        )
+        return np.concatenate(list(parts))
+
+    def row_block(self):
+        """Rows per matrix product in :meth:`logits`: 16, or 32 for wide layers.
+
+        Measured on OpenBLAS: with blocks of 16 or 32 rows a row's result does
+        not depend on its place in the block (with 64 it does); wider blocks
+        are faster for wide layers.
+        """
+        widest = max(layer.n_outputs for layer in self.layers)
+        return 16 if widest <= 256 else 32
+
+    @staticmethod
+    def _block_logits(X, layers, block, check_first):
+        n_samples = X.shape[0]
+        if isinstance(X, np.ndarray):
+            start = 0
+        else:  # sparse: each row of X @ W is its own sum, in its own order
+            Z = layers[0].linear(X)
+            if check_first is not None:
                 check_first(Z)
-            if i == len(layers) - 1:
+            if len(layers) == 1:
                 return Z
-            X = layer.activate(Z)
-            if layer.dropout is not None:
-                X = layer.dropout.forward(X)
+            X, start = layers[0].activate(Z), 1
+        n_full = n_samples // block * block
+        # whole blocks as a (n_blocks, block, width) view, then the padded rest
+        batches = [X[:n_full].reshape(-1, block, X.shape[1])]
+        if n_full < n_samples:
+            rest = np.zeros((1, block, X.shape[1]), dtype=X.dtype)
+            rest[0, : n_samples - n_full] = X[n_full:]
+            batches.append(rest)
+        outputs = []
+        for A in batches:
+            for i in range(start, len(layers)):
+                Z = layers[i].linear(A)
+                if i == 0 and check_first is not None:
+                    check_first(Z)
+                if i == len(layers) - 1:
+                    break
+                A = layers[i].activate(Z)  # dropout is the identity here
+            outputs.append(Z.reshape(-1, Z.shape[-1]))
+        return np.concatenate(outputs)[:n_samples]
 
     def predict(self, X):
         """Output of the network (class probabilities for a softmax output).
@@ -232,7 +295,8 @@ class NeuralNetwork:
         -------
         ndarray of shape (n_samples, n_outputs)
         """
-        return self.forward(self.check_input(X))
+        Z = self.logits(self.check_input(X))
+        return ACTIVATIONS[self.layers[-1].activation](Z)
 
     def parameters(self):
         """All trainable arrays, layer by layer: ``[W1, b1, W2, b2, ...]``."""
