@@ -5,6 +5,8 @@ import os
 # Lets scikit-learn's check_array_api_input run instead of skipping; must be set
 # before scipy is first imported.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+# Plots are drawn off-screen in the tests.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 from pathlib import Path  # noqa: E402
 
