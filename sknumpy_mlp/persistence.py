@@ -264,6 +264,52 @@ def load(path):
         return f.estimator()
 
 
+def describe(path):
+    """Load a model file, verifying it, and describe it.
+
+    Every array's SHA-256 is checked, as :func:`load` does.
+
+    Returns
+    -------
+    dict
+        ``model`` (the loaded object), ``class``, ``format_version``,
+        ``package_version`` (of the sknumpy-mlp that wrote it), ``dtype``,
+        ``layers`` (dicts with ``n_inputs``, ``n_outputs``, ``activation`` and
+        ``dropout``), ``n_parameters``, ``n_arrays`` (arrays verified) and
+        ``size`` (bytes).
+
+    Raises
+    ------
+    ValueError
+        If the file is not a valid sknumpy-mlp model file.
+    """
+    with _ModelFile(path) as f:
+        model = f.network() if f.meta["class"] == "NeuralNetwork" else f.estimator()
+        meta = f.meta
+    layers = [
+        {
+            "n_inputs": spec["n_inputs"],
+            "n_outputs": spec["n_outputs"],
+            "activation": spec["activation"],
+            "dropout": spec.get("dropout", 0.0),
+        }
+        for spec in meta["layers"]
+    ]
+    return {
+        "model": model,
+        "class": meta["class"],
+        "format_version": meta["format_version"],
+        "package_version": meta.get("package_version"),
+        "dtype": meta["dtype"],
+        "layers": layers,
+        "n_parameters": sum(
+            (spec["n_inputs"] + 1) * spec["n_outputs"] for spec in layers
+        ),
+        "n_arrays": len(meta["sha256"]),
+        "size": os.path.getsize(path),
+    }
+
+
 def load_network(path):
     """Read a file written by :meth:`NeuralNetwork.save`."""
     with _ModelFile(path) as f:

@@ -1,0 +1,600 @@
+"""The ``sknumpy-mlp`` command: train, evaluate, predict with and inspect models.
+
+Run ``sknumpy-mlp --help`` or ``sknumpy-mlp COMMAND --help``. Data comes from
+MNIST (``mnist``: the training split for ``train``, the test split for
+``evaluate``), an ``.npz`` file with arrays ``X`` and ``y`` (``predict`` needs
+``X`` only), or a CSV file with a header row, numeric feature columns and a
+label column (``--label-column``, default ``label``). Errors are reported in
+one line, with exit status 2 for bad arguments and 1 for everything else.
+"""
+
+import argparse
+import csv
+import os
+import sys
+import time
+
+import numpy as np
+
+from ._version import __version__
+from .engine.activations import ACTIVATIONS
+
+PROG = "sknumpy-mlp"
+HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
+
+
+class _Error(Exception):
+    """A problem reported to the user in one line (exit status 1)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``sknumpy-mlp train: error: ...``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+# ------------------------------------------------------------------ data
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text):
+    value = float(text)
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _non_negative_float(text):
+    value = float(text)
+    if not value >= 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def _hidden_sizes(text):
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated positive integers such as 64,32, got {text!r}"
+        )
+    return sizes
+
+
+def _read_csv(path, label_column, *, need_labels):
+    """``(X, y, feature_names)`` from a CSV file with a header row."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _Error(f"cannot read {path}: {exc}") from exc
+    if not rows or not rows[0]:
+        raise _Error(f"{path} is empty; expected a header row and data rows")
+    header, rows = [name.strip() for name in rows[0]], rows[1:]
+    if not rows:
+        raise _Error(f"{path} has a header but no data rows")
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise _Error(
+                f"{path}, line {number}: {len(row)} values, but the header has "
+                f"{len(header)} columns"
+            )
+    table = np.array(rows, dtype=str)
+    y = None
+    if label_column in header:
+        index = header.index(label_column)
+        y = _labels(table[:, index])
+        table = np.delete(table, index, axis=1)
+        header.pop(index)
+    elif need_labels:
+        raise _Error(
+            f"{path} has no label column {label_column!r} (columns: "
+            f"{', '.join(header[:8])}{', ...' if len(header) > 8 else ''}); "
+            "name it with --label-column"
+        )
+    if not header:
+        raise _Error(f"{path} has no feature columns")
+    try:
+        X = table.astype(np.float64)
+    except ValueError:
+        for j, name in enumerate(header):
+            for i, value in enumerate(table[:, j]):
+                try:
+                    float(value)
+                except ValueError:
+                    raise _Error(
+                        f"{path}, line {i + 2}, column {name!r}: {value!r} is not "
+                        "a number"
+                    ) from None
+        raise  # pragma: no cover - every cell converted above
+    return X, y, header
+
+
+def _labels(column):
+    """Integer labels when every value is an integer, else strings."""
+    try:
+        as_float = column.astype(np.float64)
+    except ValueError:
+        return column
+    if np.all(as_float == np.round(as_float)):
+        return as_float.astype(np.int64)
+    return column
+
+
+def _read_npz(path, *, need_labels):
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError, EOFError) as exc:
+        raise _Error(f"cannot read {path} as an .npz file: {exc}") from exc
+    if "X" not in arrays or (need_labels and "y" not in arrays):
+        wanted = "'X' and 'y'" if need_labels else "'X'"
+        raise _Error(
+            f"{path} must hold arrays {wanted}; it holds {sorted(arrays) or 'none'}"
+        )
+    return arrays["X"], arrays.get("y"), None
+
+
+def _load_data(source, args, *, split, need_labels=True):
+    """``(X, y, feature_names)``: MNIST's ``split``, or an .npz or CSV file."""
+    if source == "mnist":
+        from .datasets import load_mnist
+
+        try:
+            train, test = load_mnist(args.mnist_dir)
+        except (OSError, ValueError, ImportError) as exc:
+            raise _Error(f"cannot load MNIST: {exc}") from exc
+        X, y = train if split == "train" else test
+        return X, y, None
+    if not os.path.isfile(source):
+        raise _Error(f"no such file: {source}")
+    if source.lower().endswith(".npz"):
+        return _read_npz(source, need_labels=need_labels)
+    if source.lower().endswith(".csv"):
+        return _read_csv(source, args.label_column, need_labels=need_labels)
+    raise _Error(f"{source}: expected 'mnist', an .npz file or a .csv file")
+
+
+def _load_model(path):
+    from .estimator import MLPScratchClassifier
+
+    if not os.path.isfile(path):
+        raise _Error(f"no such model file: {path}")
+    try:
+        return MLPScratchClassifier.load(path)
+    except ValueError as exc:
+        raise _Error(str(exc)) from exc
+
+
+# -------------------------------------------------------------- progress
+
+
+class _Progress:
+    """One line per epoch: a bar, the loss and the validation score.
+
+    On a terminal the line is redrawn in place; otherwise (a log file, a pipe)
+    each epoch gets its own line.
+    """
+
+    def __init__(self, total, stream=None):
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+
+    def __call__(self, record):
+        done = min(record["epoch"], self.total)
+        filled = round(20 * done / self.total)
+        line = (
+            f"epoch {record['epoch']:>{len(str(self.total))}}/{self.total} "
+            f"[{'#' * filled}{'.' * (20 - filled)}] loss {record['loss']:.4f}"
+        )
+        if record.get("validation_score") is not None:
+            line += f"  validation accuracy {record['validation_score']:.4f}"
+        line += f"  ({record['seconds']:.1f} s)"
+        if self.live:
+            self.stream.write(f"\r{line}\x1b[K")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self):
+        if self.live:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _classifier_with_progress(progress, **params):
+    from .estimator import MLPScratchClassifier
+
+    class ProgressClassifier(MLPScratchClassifier):
+        def _print_epoch(self, record):
+            progress(record)
+
+    return ProgressClassifier(verbose=progress is not None, **params)
+
+
+# -------------------------------------------------------------- commands
+
+
+def _train(args):
+    X, y, _ = _load_data(args.data, args, split="train")
+    if args.max_samples is not None:
+        X, y = X[: args.max_samples], y[: args.max_samples]
+    params = {
+        "hidden_layer_sizes": args.hidden,
+        "activation": args.activation,
+        "solver": args.solver,
+        "learning_rate_init": args.learning_rate,
+        "batch_size": args.batch_size,
+        "alpha": args.alpha,
+        "max_iter": args.epochs,
+        "early_stopping": args.early_stopping,
+        "random_state": args.random_state,
+    }
+    progress = None if args.quiet else _Progress(args.epochs)
+    clf = _classifier_with_progress(progress, **params)
+    start = time.perf_counter()
+    try:
+        with _convergence_as_note(args.quiet):
+            clf.fit(X, y)
+    except ValueError as exc:
+        raise _Error(str(exc)) from exc
+    finally:
+        if progress is not None:
+            progress.close()
+    seconds = time.perf_counter() - start
+    clf.set_params(verbose=False)  # the progress printer is not saved
+    try:
+        clf.save(args.output)
+    except OSError as exc:
+        raise _Error(f"cannot write {args.output}: {exc}") from exc
+    model = clf
+    if not args.quiet:
+        print(
+            f"Trained {model.n_iter_} epochs in {seconds:.1f} s; "
+            f"training accuracy {model.score(X, y):.4f}; saved {args.output}"
+        )
+    return 0
+
+
+class _convergence_as_note:
+    """Turn a ConvergenceWarning into one line on stderr."""
+
+    def __init__(self, quiet):
+        self.quiet = quiet
+
+    def __enter__(self):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        self._catch = warnings.catch_warnings(record=True)
+        self._caught = self._catch.__enter__()
+        warnings.simplefilter("always", ConvergenceWarning)
+        return self
+
+    def __exit__(self, *exc_info):
+        from sklearn.exceptions import ConvergenceWarning
+
+        self._catch.__exit__(*exc_info)
+        for warning in self._caught:
+            if issubclass(warning.category, ConvergenceWarning):
+                if not self.quiet:
+                    print(
+                        f"note: {warning.message} (raise --epochs to train longer)",
+                        file=sys.stderr,
+                    )
+            else:
+                import warnings
+
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        return False
+
+
+def _evaluate(args):
+    from sklearn.metrics import classification_report
+
+    model = _load_model(args.model)
+    X, y, _ = _load_data(args.data, args, split="test")
+    predictions = _predict_checked(model, X, "predict")
+    y = np.asarray(y)
+    accuracy = 100 * np.mean(predictions == y)
+    print(f"Accuracy: {accuracy:.2f}")
+    print(classification_report(y, predictions, digits=4, zero_division=0))
+    if args.confusion_matrix:
+        _save_confusion_matrix(y, predictions, args.confusion_matrix)
+        print(f"Confusion matrix saved to {args.confusion_matrix}")
+    return 0
+
+
+def _save_confusion_matrix(y, predictions, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise _Error(
+            "--confusion-matrix needs matplotlib: pip install 'sknumpy-mlp[plot]'"
+        ) from exc
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    display = ConfusionMatrixDisplay.from_predictions(y, predictions, colorbar=False)
+    display.figure_.set_size_inches(7, 6)
+    try:
+        display.figure_.savefig(path, dpi=100, bbox_inches="tight")
+    except (OSError, ValueError) as exc:
+        raise _Error(f"cannot save {path}: {exc}") from exc
+    finally:
+        plt.close(display.figure_)
+
+
+def _predict_checked(model, X, method):
+    try:
+        return getattr(model, method)(X)
+    except ValueError as exc:
+        raise _Error(str(exc)) from exc
+
+
+def _predict(args):
+    model = _load_model(args.model)
+    X, _, _ = _load_data(args.input, args, split="test", need_labels=False)
+    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    try:
+        writer = csv.writer(out, lineterminator="\n")
+        if args.proba:
+            proba = _predict_checked(model, X, "predict_proba")
+            writer.writerow([str(c) for c in model.classes_])
+            writer.writerows([[repr(float(p)) for p in row] for row in proba])
+        else:
+            writer.writerow(["prediction"])
+            writer.writerows([[str(p)] for p in _predict_checked(model, X, "predict")])
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def _info(args):
+    from .persistence import describe
+
+    if not os.path.isfile(args.model):
+        raise _Error(f"no such model file: {args.model}")
+    try:
+        info = describe(args.model)
+    except ValueError as exc:
+        raise _Error(str(exc)) from exc
+    model, layers = info["model"], info["layers"]
+    architecture = " -> ".join(
+        [str(layers[0]["n_inputs"])]
+        + [
+            f"{spec['n_outputs']} ({spec['activation']}"
+            + (f", dropout {spec['dropout']:g}" if spec["dropout"] else "")
+            + ")"
+            for spec in layers
+        ]
+    )
+    lines = [
+        ("file", f"{args.model} ({info['size']:,} bytes)"),
+        ("class", info["class"]),
+        ("format version", str(info["format_version"])),
+        ("written by", f"sknumpy-mlp {info['package_version']}"),
+        ("integrity", f"OK, SHA-256 of all {info['n_arrays']} arrays verified"),
+        ("architecture", architecture),
+        ("parameters", f"{info['n_parameters']:,}"),
+        ("dtype", info["dtype"]),
+    ]
+    if info["class"] == "MLPScratchClassifier":
+        classes = [str(c) for c in model.classes_]
+        shown = " ".join(classes[:20]) + (" ..." if len(classes) > 20 else "")
+        lines.append(("classes", f"{len(classes)}: {shown}"))
+        lines.append(("solver", model.solver))
+        training = f"{model.n_iter_} epochs, final loss {model.loss_:.6f}"
+        if model.best_validation_score_ is not None:
+            training += f", best validation score {model.best_validation_score_:.4f}"
+        lines.append(("training", training))
+    width = max(len(key) for key, _ in lines)
+    for key, value in lines:
+        print(f"{key + ':':<{width + 1}} {value}")
+    return 0
+
+
+# ----------------------------------------------------------------- parser
+
+
+def _parser():
+    parser = _Parser(
+        prog=PROG,
+        description="Train, evaluate, use and inspect sknumpy-mlp models.",
+        epilog="Run 'sknumpy-mlp COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def data_options(sub, *, what):
+        sub.add_argument(
+            "--mnist-dir",
+            help="folder with the MNIST IDX files (default: $SKNUMPY_MLP_MNIST, "
+            "then the Keras cache, then a Keras download)",
+        )
+        sub.add_argument(
+            "--label-column",
+            default="label",
+            help=f"the label column of a CSV {what} (default: %(default)s)",
+        )
+
+    train = commands.add_parser(
+        "train",
+        help="train a classifier and save it",
+        description="Train an MLPScratchClassifier and save it as a model file. "
+        "Shows one progress line per epoch (epoch, training loss, validation "
+        "accuracy when early stopping holds out a validation set).",
+    )
+    train.add_argument(
+        "--data",
+        default="mnist",
+        help="'mnist' (its 60 000 training images), an .npz file with arrays X "
+        "and y, or a CSV file with a header and a label column (default: mnist)",
+    )
+    data_options(train, what="file")
+    train.add_argument(
+        "--output",
+        "-o",
+        default="model.npz",
+        help="model file to write (default: %(default)s)",
+    )
+    train.add_argument(
+        "--hidden",
+        type=_hidden_sizes,
+        default=(64, 32),
+        help="hidden layer sizes, comma-separated (default: 64,32)",
+    )
+    train.add_argument(
+        "--activation",
+        default="relu",
+        choices=HIDDEN_ACTIVATIONS,
+        help="hidden activation (default: %(default)s)",
+    )
+    train.add_argument(
+        "--solver",
+        default="adam",
+        choices=["adam", "sgd", "rmsprop", "adamw", "lbfgs"],
+        help="optimizer (default: %(default)s)",
+    )
+    train.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=200,
+        help="most epochs (max_iter; default: %(default)s)",
+    )
+    train.add_argument(
+        "--batch-size", type=_positive_int, default=100, help="(default: %(default)s)"
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=_positive_float,
+        default=0.001,
+        help="initial learning rate (default: %(default)s)",
+    )
+    train.add_argument(
+        "--alpha",
+        type=_non_negative_float,
+        default=1e-3,
+        help="L2 penalty (default: %(default)s)",
+    )
+    stopping = train.add_mutually_exclusive_group()
+    stopping.add_argument(
+        "--early-stopping",
+        dest="early_stopping",
+        action="store_const",
+        const=True,
+        default="auto",
+        help="hold out 10%% of the data and stop when its accuracy stops "
+        "improving (default: on above 10 000 samples)",
+    )
+    stopping.add_argument(
+        "--no-early-stopping",
+        dest="early_stopping",
+        action="store_const",
+        const=False,
+        help="train for --epochs epochs (or until the loss stops improving)",
+    )
+    train.add_argument(
+        "--max-samples",
+        type=_positive_int,
+        help="train on the first N samples only (a quick run)",
+    )
+    train.add_argument("--random-state", type=int, default=None, help="seed")
+    train.add_argument(
+        "--quiet", "-q", action="store_true", help="print nothing but errors"
+    )
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="print a model's accuracy and classification report",
+        description="Print 'Accuracy: NN.NN' (percent) and scikit-learn's "
+        "classification report of MODEL on the data.",
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="a model file")
+    evaluate.add_argument(
+        "--data",
+        default="mnist",
+        help="'mnist' (its 10 000 test images), an .npz file with arrays X and y, "
+        "or a CSV file with a label column (default: mnist)",
+    )
+    data_options(evaluate, what="file")
+    evaluate.add_argument(
+        "--confusion-matrix",
+        metavar="PNG",
+        help="also save the confusion matrix as an image (needs matplotlib)",
+    )
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser(
+        "predict",
+        help="write predictions as CSV",
+        description="Predict the rows of INPUT with MODEL and write CSV: a "
+        "'prediction' column, or with --proba one probability column per class.",
+    )
+    predict.add_argument("model", metavar="MODEL", help="a model file")
+    predict.add_argument(
+        "input",
+        metavar="INPUT",
+        help="an .npz file with an array X, a CSV file of feature columns (a "
+        "label column, if present, is ignored), or 'mnist' (the test images)",
+    )
+    data_options(predict, what="INPUT")
+    predict.add_argument(
+        "--proba", action="store_true", help="write class probabilities"
+    )
+    predict.add_argument(
+        "--output", "-o", help="CSV file to write (default: standard output)"
+    )
+    predict.set_defaults(run=_predict)
+
+    info = commands.add_parser(
+        "info",
+        help="describe a model file and verify its integrity",
+        description="Load MODEL, verifying the SHA-256 of every array, and print "
+        "its class, format version, the sknumpy-mlp version that wrote it, "
+        "architecture, parameter count, dtype, classes and training summary.",
+    )
+    info.add_argument("model", metavar="MODEL", help="a model file")
+    info.set_defaults(run=_info)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except _Error as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader left (e.g. `| head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The sknumpy-mlp command line, run as a subprocess as a user would."""
+
+import csv
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from sknumpy_mlp import MLPScratchClassifier
+
+from .conftest import MNIST_DIR
+
+
+def run(*args, check=True):
+    env = {**os.environ, "SKNUMPY_MLP_MNIST": str(MNIST_DIR), "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [sys.executable, "-m", "sknumpy_mlp.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def one_line_error(result, status, *fragments):
+    assert result.returncode == status
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def digits_csv(tmp_path_factory):
+    X, y = load_digits(return_X_y=True)
+    path = tmp_path_factory.mktemp("cli") / "digits.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([f"pixel{i}" for i in range(64)] + ["label"])
+        for row, label in zip(X / 16, y, strict=True):
+            writer.writerow([*row, label])
+    return path, X / 16, y
+
+
+@pytest.fixture(scope="module")
+def digits_model(digits_csv, tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "digits.npz"
+    result = run(
+        "train", "--data", digits_csv[0], "--hidden", "32", "--epochs", "60",
+        "--random-state", "0", "--output", path,
+    )  # fmt: skip
+    return path, result
+
+
+def test_train_on_csv_shows_progress_and_saves_a_loadable_model(
+    digits_model, digits_csv
+):
+    path, result = digits_model
+    epochs = [line for line in result.stderr.splitlines() if line.startswith("epoch")]
+    assert epochs[0].startswith("epoch  1/60 [") and " loss " in epochs[0]
+    model = MLPScratchClassifier.load(path)
+    assert model.hidden_layer_sizes == (32,) and model.verbose is False
+    assert len(epochs) == model.n_iter_
+    _, X, y = digits_csv
+    assert model.score(X, y) > 0.95
+    assert f"saved {path}" in result.stdout
+
+
+def test_evaluate_prints_accuracy_report_and_confusion_matrix(
+    digits_model, digits_csv, tmp_path
+):
+    png = tmp_path / "cm.png"
+    result = run(
+        "evaluate", digits_model[0], "--data", digits_csv[0], "--confusion-matrix", png
+    )
+    model = MLPScratchClassifier.load(digits_model[0])
+    _, X, y = digits_csv
+    first = result.stdout.splitlines()[0]
+    assert first == f"Accuracy: {100 * model.score(X, y):.2f}"
+    assert "precision" in result.stdout and "macro avg" in result.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_predict_writes_labels_and_probabilities_as_csv(
+    digits_model, digits_csv, tmp_path
+):
+    model = MLPScratchClassifier.load(digits_model[0])
+    _, X, _ = digits_csv
+    lines = run("predict", digits_model[0], digits_csv[0]).stdout.splitlines()
+    assert lines[0] == "prediction"
+    np.testing.assert_array_equal(np.array(lines[1:], dtype=int), model.predict(X))
+    out = tmp_path / "proba.csv"
+    run("predict", digits_model[0], digits_csv[0], "--proba", "--output", out)
+    with out.open() as f:
+        header, *rows = list(csv.reader(f))
+    assert header == [str(c) for c in model.classes_]
+    np.testing.assert_array_equal(np.array(rows, dtype=float), model.predict_proba(X))
+
+
+def test_info_describes_and_verifies_the_file(digits_model):
+    lines = run("info", digits_model[0]).stdout
+    assert "architecture:   64 -> 32 (relu) -> 10 (softmax)" in lines
+    assert "parameters:     2,410" in lines  # 65 * 32 + 33 * 10
+    assert "format version: 1" in lines
+    assert "integrity:      OK, SHA-256 of all" in lines
+    assert "classes:        10: 0 1 2 3 4 5 6 7 8 9" in lines
+
+
+def test_train_and_evaluate_on_npz_and_mnist(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    data = tmp_path / "data.npz"
+    np.savez(data, X=X / 16, y=y)
+    model = tmp_path / "m.npz"
+    run("train", "--data", data, "--solver", "lbfgs", "--epochs", "50", "-q",
+        "--random-state", "1", "-o", model)  # fmt: skip
+    assert MLPScratchClassifier.load(model).solver == "lbfgs"
+    result = run(
+        "train", "--max-samples", "3000", "--epochs", "3", "--random-state", "0",
+        "-o", model,
+    )  # fmt: skip
+    assert "note: " in result.stderr and "raise --epochs" in result.stderr
+    accuracy = float(run("evaluate", model).stdout.splitlines()[0].split()[1])
+    assert 80 < accuracy < 100  # 3000 images, 3 epochs, on the 10 000 test digits
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info"])
+def test_help_documents_every_option(command):
+    text = run(command, "--help").stdout
+    options = {
+        "train": ["--data", "--hidden", "--solver", "--epochs", "--batch-size",
+                  "--learning-rate", "--alpha", "--early-stopping", "--output",
+                  "--label-column", "--mnist-dir", "--random-state", "--quiet"],
+        "evaluate": ["MODEL", "--data", "--confusion-matrix"],
+        "predict": ["MODEL", "INPUT", "--proba", "--output"],
+        "info": ["MODEL"],
+    }[command]  # fmt: skip
+    for option in options:
+        assert option in text
+
+
+@pytest.mark.parametrize(
+    "args, status, fragments",
+    [
+        (["train", "--solver", "newton"], 2, ["invalid choice: 'newton'"]),
+        (["train", "--hidden", "64,0"], 2, ["--hidden", "positive integers"]),
+        (["train", "--learning-rate", "-1"], 2, ["--learning-rate", "positive"]),
+        (["train", "--data", "missing.csv"], 1, ["no such file: missing.csv"]),
+        (["train", "--data", "notes.txt"], 1, ["expected 'mnist', an .npz"]),
+        (["evaluate"], 2, ["the following arguments are required: MODEL"]),
+        (["evaluate", "missing.npz"], 1, ["no such model file"]),
+        (["info", "notes.txt"], 1, ["not a valid sknumpy-mlp model file"]),
+        (["frobnicate"], 2, ["invalid choice: 'frobnicate'"]),
+    ],
+)
+def test_bad_arguments_exit_non_zero_with_one_line(
+    args, status, fragments, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("hello\n")
+    one_line_error(run(*args, check=False), status, *fragments)
+
+
+def test_bad_csv_files_are_reported_with_line_and_column(tmp_path, digits_model):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,0\n3,x,1\n")
+    one_line_error(
+        run("train", "--data", bad, check=False), 1, "line 3, column 'b'", "'x'"
+    )
+    bad.write_text("a,b\n1,2\n")
+    one_line_error(
+        run("train", "--data", bad, check=False), 1, "no label column 'label'"
+    )
+    bad.write_text("a,b,label\n1,2\n")
+    one_line_error(run("train", "--data", bad, check=False), 1, "line 2: 2 values")
+    features = tmp_path / "features.csv"
+    features.write_text("a,b\n1,2\n")
+    one_line_error(
+        run("predict", digits_model[0], features, check=False),
+        1,
+        "X has 2 features, but MLPScratchClassifier is expecting 64 features",
+    )
