@@ -72,10 +72,10 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     batch_size : int or 'auto', default=100
         Rows per mini-batch; ``'auto'`` is ``min(200, n_samples)``. A batch
         larger than the data set is the whole data set.
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'step', 'cosine'}, \
-            default='constant'
-        Learning-rate schedule, for every stochastic solver (see
-        :mod:`sknumpy_mlp.engine.schedules`).
+    learning_rate : str, default='constant'
+        Learning-rate schedule, for every stochastic solver: ``'constant'``,
+        ``'invscaling'``, ``'adaptive'``, ``'step'`` or ``'cosine'`` (see
+        ``sknumpy_mlp.engine.schedules``).
     learning_rate_init : float, default=0.001
     power_t : float, default=0.5
         Exponent of the ``'invscaling'`` schedule.
@@ -144,7 +144,7 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     ----------
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` had string column names.
     coefs_ : list of ndarray
         ``coefs_[i]`` has shape ``(width of layer i, width of layer i + 1)``.

@@ -7,8 +7,11 @@ A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` members) holding
   hyper-parameters and scalar fitted attributes, and a SHA-256 of every other
   member;
 * ``weights_<i>``, ``biases_<i>``: the parameters of layer ``i``;
-* for an estimator: ``classes``, ``loss_curve``, optionally ``feature_names``,
-  ``validation_scores`` and the optimizer's arrays ``optimizer_<name>_<i>``.
+* for an estimator: ``classes``, optionally ``feature_names`` and the
+  optimizer's arrays ``optimizer_<name>_<i>`` (the training history is in the
+  metadata).
+
+The specification is ``docs/model_files.rst``.
 
 Files are read with ``numpy.load(allow_pickle=False)`` only, so loading never
 runs code; every name, dtype, shape and checksum is verified before an object

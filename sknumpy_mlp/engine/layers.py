@@ -110,9 +110,10 @@ class Layer:
         Width of the input (the previous layer's ``n_outputs``).
     n_outputs : int
         Number of units.
-    activation : {'relu', 'sigmoid', 'logistic', 'tanh', 'softmax', 'identity'}, \
-            default='relu'
-        The activation :math:`f`; ``'sigmoid'`` is an alias of ``'logistic'``.
+    activation : str, default='relu'
+        The activation :math:`f`: ``'relu'``, ``'leaky_relu'``, ``'elu'``,
+        ``'gelu'``, ``'logistic'`` (alias ``'sigmoid'``), ``'tanh'``,
+        ``'softmax'`` or ``'identity'``.
     initializer : {'he_normal', 'glorot_uniform'} or None, default=None
         How the weights are drawn; ``None`` means He for ReLU, Glorot otherwise.
     random_state : int, numpy.random.Generator or None, default=None
