@@ -11,6 +11,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the gallery runs each example from its own folder: make a relative MNIST
+# path (such as the README's ../shared/data/mnist) absolute first
+if os.environ.get("SKNUMPY_MLP_MNIST"):
+    os.environ["SKNUMPY_MLP_MNIST"] = os.path.abspath(os.environ["SKNUMPY_MLP_MNIST"])
 
 from sknumpy_mlp import __version__  # noqa: E402
 
