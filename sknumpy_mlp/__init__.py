@@ -7,12 +7,13 @@ writes and ``load_mnist`` finds the MNIST digits.
 
 from ._version import __version__
 from .datasets import load_mnist
-from .engine import Dropout, Layer, NeuralNetwork
+from .engine import Dropout, ImageAugmenter, Layer, NeuralNetwork
 from .estimator import MLPScratchClassifier
 from .persistence import load
 
 __all__ = [
     "Dropout",
+    "ImageAugmenter",
     "Layer",
     "MLPScratchClassifier",
     "NeuralNetwork",

@@ -1,5 +1,6 @@
 """MLPScratchClassifier: the engine as a scikit-learn classifier."""
 
+import functools
 import time
 import warnings
 from numbers import Integral, Real
@@ -21,6 +22,7 @@ from sklearn.utils.validation import (
 
 from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, resolve_activation
+from .engine.augmentation import ImageAugmenter
 from .engine.layers import Dropout
 from .engine.optimizers import join_state, make_optimizer, split_state
 from .engine.schedules import SCHEDULES, Schedule
@@ -129,6 +131,16 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         hidden layer); off at prediction time.
     max_grad_norm : float or None, default=None
         Clip every batch's gradient to this global L2 norm.
+    max_norm : float or None, default=None
+        Max-norm constraint (Srivastava et al., 2014): after every update, the
+        incoming weight vector of each unit (a column of each ``coefs_[i]``)
+        is scaled down to this L2 norm if it is longer.
+    augment : ImageAugmenter or None, default=None
+        Distorts every training batch anew each epoch (random shifts,
+        rotations, scalings and elastic deformations of images, see
+        :class:`~sknumpy_mlp.ImageAugmenter`); the validation data and
+        predictions are never distorted. Stochastic solvers only; the random
+        draws come from ``random_state``.
     class_weight : dict, 'balanced' or None, default=None
         Weights per class, multiplied into ``sample_weight``.
     scoring : {'accuracy', 'loss'}, default='accuracy'
@@ -228,6 +240,8 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "augment": [ImageAugmenter, None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "scoring": [StrOptions({"accuracy", "loss"})],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
@@ -266,6 +280,8 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         warmup_epochs=0,
         dropout=0.0,
         max_grad_norm=None,
+        max_norm=None,
+        augment=None,
         class_weight=None,
         scoring="accuracy",
         dtype="auto",
@@ -300,6 +316,8 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self.warmup_epochs = warmup_epochs
         self.dropout = dropout
         self.max_grad_norm = max_grad_norm
+        self.max_norm = max_norm
+        self.augment = augment
         self.class_weight = class_weight
         self.scoring = scoring
         self.dtype = dtype
@@ -405,6 +423,11 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 "dropout needs a stochastic solver: with 'lbfgs' the full-batch "
                 "loss would change at every evaluation."
             )
+        if self.solver == "lbfgs" and self.augment is not None:
+            raise ValueError(
+                "augment needs a stochastic solver: with 'lbfgs' the full-batch "
+                "loss would change at every evaluation."
+            )
         fitted = hasattr(self, "coefs_")
         first_pass = not fitted or (not self.warm_start and not incremental)
         if incremental and not fitted and classes is None and np.ndim(y) == 1:
@@ -418,6 +441,10 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             multi_output=True,
             reset=first_pass,
         )
+        if self.augment is not None:
+            if not isinstance(X, np.ndarray):
+                raise ValueError("augment needs dense X (images), not a sparse matrix.")
+            self.augment.check(X.shape[1])
         dtype = self._training_dtype(X) if first_pass else self.coefs_[0].dtype
         if self.solver == "lbfgs" or X.shape[0] <= AUTO_FLOAT32_MIN_SAMPLES:
             X = X.astype(dtype, copy=False)
@@ -572,6 +599,10 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             rng=rng if self.shuffle else None,
             sample_weight=sample_weight,
             max_grad_norm=self.max_grad_norm,
+            max_norm=self.max_norm,
+            augment=None
+            if self.augment is None
+            else functools.partial(self.augment.transform, random_state=rng),
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             first_epoch=previous["n_iter"] + 1,

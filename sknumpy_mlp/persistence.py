@@ -31,6 +31,7 @@ import numpy as np
 from ._version import __version__
 from .engine import Dropout, Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS
+from .engine.augmentation import ImageAugmenter
 from .engine.losses import LOSSES
 from .engine.training import HISTORY_KEYS
 
@@ -83,7 +84,7 @@ def save_estimator(estimator, path):
         "class": "MLPScratchClassifier",
         "layers": _layer_spec(network.layers),
         "dtype": np.dtype(network.dtype).name,
-        "params": _encode_params(estimator.get_params()),
+        "params": _encode_params(estimator.get_params(deep=False)),
         "fitted": {
             "n_features_in_": int(estimator.n_features_in_),
             "t_": int(estimator.t_),
@@ -169,6 +170,8 @@ def _to_json(value, name):
     if isinstance(value, tuple | list):
         items = [_to_json(v, name) for v in value]
         return {"__tuple__": items} if isinstance(value, tuple) else items
+    if isinstance(value, ImageAugmenter):
+        return {"__augmenter__": _to_json(value.get_params(), name)}
     if isinstance(value, dict):  # e.g. class_weight, whose keys are labels
         return {
             "__dict__": [
@@ -184,6 +187,13 @@ def _to_json(value, name):
 def _from_json(value):
     if isinstance(value, dict) and set(value) == {"__tuple__"}:
         return tuple(_from_json(v) for v in value["__tuple__"])
+    if isinstance(value, dict) and set(value) == {"__augmenter__"}:
+        params = _from_json(value["__augmenter__"])
+        if not isinstance(params, dict) or not set(params) <= set(
+            ImageAugmenter._PARAMS
+        ):
+            raise ValueError(f"invalid augment parameters {params!r}")
+        return ImageAugmenter(**params).check()
     if isinstance(value, dict) and set(value) == {"__dict__"}:
         return {_hashable(_from_json(k)): _from_json(v) for k, v in value["__dict__"]}
     if isinstance(value, list):
@@ -551,7 +561,10 @@ class _ModelFile:
         fitted = meta.get("fitted")
         if not isinstance(params, dict) or not isinstance(fitted, dict):
             raise self.error("its metadata has no hyper-parameters or fitted state")
-        params = {k: _from_json(v) for k, v in params.items()}
+        try:
+            params = {k: _from_json(v) for k, v in params.items()}
+        except (ValueError, TypeError) as exc:
+            raise self.error(f"its hyper-parameters are invalid ({exc})") from exc
         known = MLPScratchClassifier().get_params()
         unknown = sorted(set(params) - set(known))
         if unknown:

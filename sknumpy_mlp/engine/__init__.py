@@ -5,7 +5,8 @@ initialisers, optimizers and schedules are small name -> function registries;
 ``training`` holds the mini-batch loop.
 """
 
+from .augmentation import ImageAugmenter
 from .layers import Dropout, Layer
 from .network import NeuralNetwork
 
-__all__ = ["Dropout", "Layer", "NeuralNetwork"]
+__all__ = ["Dropout", "ImageAugmenter", "Layer", "NeuralNetwork"]

@@ -344,6 +344,23 @@ class NeuralNetwork:
         )
         return params, grads
 
+    def apply_max_norm(self, max_norm):
+        r"""Scale each unit's incoming weights down to an L2 norm of ``max_norm``.
+
+        For every column :math:`w_j` of every weight matrix,
+        :math:`w_j \leftarrow w_j \min(1, c / \lVert w_j \rVert)`; biases are
+        not constrained.
+        """
+        limit = max_norm * max_norm
+        for layer in self.layers:
+            W = layer.weights
+            squares = np.einsum("ij,ij->j", W, W)
+            if squares.max(initial=0.0) > limit:
+                too_long = squares > limit
+                W[:, too_long] *= (max_norm / np.sqrt(squares[too_long])).astype(
+                    W.dtype
+                )
+
     def packed_order(self):
         """Order of :meth:`parameters` in the flat arrays of :meth:`pack`."""
         n = len(self.layers)

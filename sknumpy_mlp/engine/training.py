@@ -39,6 +39,8 @@ def run_epoch(
     rng=None,
     sample_weight=None,
     max_grad_norm=None,
+    max_norm=None,
+    augment=None,
     stop_requested=None,
     gradients=None,
 ):
@@ -50,7 +52,10 @@ def run_epoch(
     their order. ``X`` may be of another dtype than the network: each batch is
     converted on its own, so the data is never copied whole.
     ``stop_requested()`` is asked after every batch; when it says yes the epoch
-    ends early. ``gradients`` are the arrays the optimizer
+    ends early. ``max_norm`` rescales each unit's incoming weights to at most
+    that L2 norm after every step (:meth:`NeuralNetwork.apply_max_norm`).
+    ``augment(X_batch)``, if given, returns the batch to train on (e.g. randomly
+    distorted images). ``gradients`` are the arrays the optimizer
     steps with when they are not the ones ``loss_and_gradients`` returns (the
     flat gradient of a packed network, see :meth:`NeuralNetwork.pack`).
 
@@ -68,6 +73,8 @@ def run_epoch(
     for rows in minibatches(n_samples, batch_size, rng):
         w = None if sample_weight is None else sample_weight[rows]
         X_batch = X[rows]
+        if augment is not None:
+            X_batch = augment(X_batch)
         if X_batch.dtype != dtype:  # e.g. float64 data, float32 network
             X_batch = X_batch.astype(dtype)
         batch_loss, grads = network.loss_and_gradients(
@@ -78,6 +85,8 @@ def run_epoch(
         if max_grad_norm is not None:
             clip_grad_norm(grads, max_grad_norm)
         optimizer.step(grads)
+        if max_norm is not None:
+            network.apply_max_norm(max_norm)
         weight = X_batch.shape[0] if w is None else float(w.sum())
         total += batch_loss * weight
         weight_seen += weight
@@ -196,6 +205,8 @@ def train(
     rng=None,
     sample_weight=None,
     max_grad_norm=None,
+    max_norm=None,
+    augment=None,
     tol=1e-4,
     n_iter_no_change=10,
     first_epoch=1,
@@ -227,6 +238,10 @@ def train(
     sample_weight : array or None
     max_grad_norm : float or None
         Clip every batch's gradient to this global norm.
+    max_norm : float or None
+        Max-norm constraint on each unit's incoming weights.
+    augment : callable or None
+        ``augment(X_batch)`` returns the batch to train on.
     tol, n_iter_no_change : float, int
         The stopping rule (see :class:`EarlyStopping`).
     first_epoch : int, default=1
@@ -289,6 +304,8 @@ def train(
                     rng=rng,
                     sample_weight=sample_weight,
                     max_grad_norm=max_grad_norm,
+                    max_norm=max_norm,
+                    augment=augment,
                     stop_requested=stop_requested,
                     gradients=gradients,
                 )

@@ -1,0 +1,258 @@
+r"""Random distortions of images, applied to every mini-batch while training.
+
+Each image of a batch gets its own random affine map (rotation, scaling,
+shift) and, optionally, an elastic deformation (Simard et al., 2003): a smooth
+random displacement field. All of them are folded into one field of source
+coordinates, and the image is resampled from it with bilinear interpolation
+(zero outside the image), for the whole batch at once:
+
+.. math::
+
+   \mathbf{s}(\mathbf{q}) = \frac{1}{k} R_\theta (\mathbf{q} - \mathbf{c})
+   + \mathbf{c} - \mathbf{t} + \mathbf{d}(\mathbf{q}),
+
+where :math:`\mathbf{q}` is an output pixel, :math:`\mathbf{c}` the image
+centre, :math:`R_\theta` a rotation by :math:`\theta`, :math:`k` the scale,
+:math:`\mathbf{t}` the shift and :math:`\mathbf{d}` the elastic displacement:
+random values in :math:`[-\alpha, \alpha]` on a coarse grid of control points
+at most ``elastic_spacing`` pixels apart (evenly spread from edge to edge),
+interpolated bilinearly to every pixel.
+"""
+
+import math
+
+import numpy as np
+
+__all__ = ["ImageAugmenter"]
+
+
+class ImageAugmenter:
+    """Random shifts, rotations, scalings and elastic deformations of images.
+
+    Give it to :class:`~sknumpy_mlp.MLPScratchClassifier` as ``augment=`` to
+    distort every training batch anew each epoch (never the validation data or
+    what is predicted); or call :meth:`transform` yourself.
+
+    Parameters
+    ----------
+    image_shape : tuple of int, default=(28, 28)
+        Height and width; rows of ``X`` are images flattened in C order.
+    max_shift : float, default=2.0
+        Largest shift in pixels, drawn uniformly in each direction.
+    max_rotation : float, default=10.0
+        Largest rotation in degrees, either way.
+    max_scale : float, default=0.1
+        The scale is drawn uniformly in ``[1 - max_scale, 1 + max_scale]``.
+    elastic_alpha : float, default=0.0
+        Largest elastic displacement in pixels at a control point (0: none).
+    elastic_spacing : float, default=7.0
+        Largest distance in pixels between the control points of the elastic
+        field (they are spread evenly from edge to edge): larger is smoother.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknumpy_mlp import ImageAugmenter
+    >>> X = np.zeros((2, 784), dtype=np.float32)
+    >>> X[:, 14 * 28 + 14] = 1.0  # one lit pixel in the middle
+    >>> moved = ImageAugmenter(max_rotation=0, max_scale=0).transform(X, 0)
+    >>> moved.shape, moved.dtype
+    ((2, 784), dtype('float32'))
+    >>> round(float(moved.sum(axis=1)[0]), 4)  # the ink is moved, not lost
+    1.0
+    """
+
+    def __init__(
+        self,
+        image_shape=(28, 28),
+        *,
+        max_shift=2.0,
+        max_rotation=10.0,
+        max_scale=0.1,
+        elastic_alpha=0.0,
+        elastic_spacing=7.0,
+    ):
+        self.image_shape = image_shape
+        self.max_shift = max_shift
+        self.max_rotation = max_rotation
+        self.max_scale = max_scale
+        self.elastic_alpha = elastic_alpha
+        self.elastic_spacing = elastic_spacing
+
+    _PARAMS = (
+        "image_shape",
+        "max_shift",
+        "max_rotation",
+        "max_scale",
+        "elastic_alpha",
+        "elastic_spacing",
+    )
+
+    def get_params(self, deep=True):
+        """The constructor's arguments (scikit-learn's convention)."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params):
+        """Set constructor arguments; returns ``self``."""
+        for name, value in params.items():
+            if name not in self._PARAMS:
+                raise ValueError(f"Invalid parameter {name!r} for ImageAugmenter.")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = ImageAugmenter().get_params()
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults[k]
+        ]
+        return f"ImageAugmenter({', '.join(changed)})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.get_params() == self.get_params()
+
+    __hash__ = None
+
+    def check(self, n_features=None):
+        """Validate the parameters (and the image size against ``n_features``)."""
+        shape = self.image_shape
+        if not (
+            isinstance(shape, tuple | list)
+            and len(shape) == 2
+            and all(isinstance(s, int | np.integer) and s >= 2 for s in shape)
+        ):
+            raise ValueError(
+                "image_shape must be (height, width), two integers >= 2; "
+                f"got {shape!r}."
+            )
+        for name in ("max_shift", "max_rotation", "elastic_alpha"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0 <= value < math.inf):
+                raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
+        if not (isinstance(self.max_scale, int | float) and 0 <= self.max_scale < 1):
+            raise ValueError(f"max_scale must be in [0, 1); got {self.max_scale!r}.")
+        spacing = self.elastic_spacing
+        if not (isinstance(spacing, int | float) and 1 <= spacing < math.inf):
+            raise ValueError(f"elastic_spacing must be >= 1; got {spacing!r}.")
+        if n_features is not None and shape[0] * shape[1] != n_features:
+            raise ValueError(
+                f"augment's image_shape {tuple(shape)} has {shape[0] * shape[1]} "
+                f"pixels, but X has {n_features} features."
+            )
+        return self
+
+    def transform(self, X, random_state=None):
+        """A randomly distorted copy of every row of ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, height * width)
+        random_state : int, numpy.random.Generator or None
+
+        Returns
+        -------
+        ndarray of the shape and dtype of ``X`` (float32 for integer input)
+        """
+        rng = np.random.default_rng(random_state)
+        X = np.asarray(X)
+        self.check(X.shape[1] if X.ndim == 2 else None)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, pixels); got {X.ndim}-D.")
+        dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
+        height, width = (int(s) for s in self.image_shape)
+        n = X.shape[0]
+        rows, cols = self._source_coordinates(n, height, width, rng, dtype)
+        return _bilinear(X.reshape(n, height, width), rows, cols).astype(
+            dtype, copy=False
+        )
+
+    def _source_coordinates(self, n, height, width, rng, dtype):
+        """Where each output pixel of each image is read from: two (n, h*w)."""
+        work = np.float32 if dtype == np.float32 else np.float64
+        qr, qc, weights = _constants(
+            height, width, float(self.elastic_spacing), np.dtype(work).name
+        )
+        centre_r, centre_c = (height - 1) / 2, (width - 1) / 2
+        theta = np.deg2rad(rng.uniform(-self.max_rotation, self.max_rotation, n))
+        scale = rng.uniform(1 - self.max_scale, 1 + self.max_scale, n)
+        shift = rng.uniform(-self.max_shift, self.max_shift, (2, n))
+        cos = (np.cos(theta) / scale).astype(work)[:, None]
+        sin = (np.sin(theta) / scale).astype(work)[:, None]
+        if self.elastic_alpha > 0:
+            field = rng.uniform(
+                -self.elastic_alpha, self.elastic_alpha, (2 * n, weights.shape[1])
+            ).astype(work)
+            rows, cols = np.split(field @ weights.T, 2)
+        else:
+            rows = np.zeros((n, height * width), dtype=work)
+            cols = np.zeros((n, height * width), dtype=work)
+        rows += cos * qr
+        rows -= sin * qc
+        rows += (centre_r - shift[0]).astype(work)[:, None]
+        cols += sin * qr
+        cols += cos * qc
+        cols += (centre_c - shift[1]).astype(work)[:, None]
+        return rows, cols
+
+
+_CONSTANTS = {}
+
+
+def _constants(height, width, spacing, dtype):
+    """Pixel offsets from the centre and the elastic interpolation weights."""
+    key = (height, width, spacing, dtype)
+    if key not in _CONSTANTS:
+        grid_r, grid_c = np.meshgrid(
+            np.arange(height) - (height - 1) / 2,
+            np.arange(width) - (width - 1) / 2,
+            indexing="ij",
+        )
+        weights = _control_point_weights(height, width, spacing)
+        _CONSTANTS[key] = (
+            grid_r.ravel().astype(dtype),
+            grid_c.ravel().astype(dtype),
+            np.ascontiguousarray(weights.astype(dtype)),
+        )
+    return _CONSTANTS[key]
+
+
+def _control_point_weights(height, width, spacing):
+    """(h*w, k) bilinear weights of each pixel on a grid of control points."""
+
+    def axis(size):
+        n_points = max(2, math.ceil((size - 1) / spacing) + 1)
+        position = np.linspace(0, n_points - 1, size)
+        left = np.minimum(np.floor(position).astype(int), n_points - 2)
+        frac = position - left
+        weights = np.zeros((size, n_points))
+        weights[np.arange(size), left] = 1 - frac
+        weights[np.arange(size), left + 1] = frac
+        return weights
+
+    return np.einsum("ia,jb->ijab", axis(height), axis(width)).reshape(
+        height * width, -1
+    )
+
+
+def _bilinear(images, rows, cols):
+    """Sample ``images`` (n, h, w) at (n, h*w) coordinates; zero outside."""
+    n, height, width = images.shape
+    # two zero pixels around every image: coordinates clipped to [-1, size]
+    # then read only zeros beyond the border
+    padded = np.zeros((n, height + 4, width + 4), dtype=rows.dtype)
+    padded[:, 2:-2, 2:-2] = images
+    flat = padded.reshape(-1)
+    rows = np.clip(rows, -1, height, out=rows)
+    cols = np.clip(cols, -1, width, out=cols)
+    r0 = np.floor(rows)
+    c0 = np.floor(cols)
+    fr = rows - r0
+    fc = cols - c0
+    stride = width + 4
+    base = (
+        np.arange(n)[:, None] * ((height + 4) * stride)
+        + (r0.astype(np.intp) + 2) * stride
+        + (c0.astype(np.intp) + 2)
+    )
+    top = flat[base] * (1 - fc) + flat[base + 1] * fc
+    bottom = flat[base + stride] * (1 - fc) + flat[base + stride + 1] * fc
+    return top * (1 - fr) + bottom * fr

@@ -1,0 +1,172 @@
+"""Data augmentation (ImageAugmenter, augment=) and the max-norm constraint."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+
+from sknumpy_mlp import ImageAugmenter, MLPScratchClassifier, NeuralNetwork
+from sknumpy_mlp.engine import Layer
+
+STILL = dict(max_shift=0, max_rotation=0, max_scale=0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16).astype(np.float32), y
+
+
+def test_no_distortion_is_the_identity(digits):
+    X, _ = digits
+    out = ImageAugmenter((8, 8), **STILL).transform(X, 0)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, X)
+
+
+def _centre_of_mass(images):
+    rows, cols = np.indices(images.shape[1:])
+    mass = images.sum(axis=(1, 2))
+    return np.stack([(images * i).sum(axis=(1, 2)) / mass for i in (rows, cols)])
+
+
+def test_shifts_move_the_ink_without_losing_it():
+    rng = np.random.default_rng(0)
+    images = np.zeros((50, 20, 20))
+    images[:, 7:13, 6:14] = rng.random((50, 6, 8))  # far from the border
+    X = images.reshape(50, -1)
+    out = ImageAugmenter((20, 20), max_shift=3, max_rotation=0, max_scale=0)
+    moved = out.transform(X, 1).reshape(50, 20, 20)
+    np.testing.assert_allclose(moved.sum(axis=(1, 2)), images.sum(axis=(1, 2)))
+    shift = _centre_of_mass(moved) - _centre_of_mass(images)
+    assert np.abs(shift).max() <= 3 + 1e-9
+    assert np.abs(shift).max() > 1  # it did move them
+    assert len(np.unique(np.round(shift, 6))) > 50  # each image its own shift
+
+
+def test_rotations_and_scalings_keep_the_centre_and_the_elastic_field_is_bounded():
+    augmenter = ImageAugmenter((28, 28), max_shift=0, max_rotation=30, max_scale=0.2)
+    rng = np.random.default_rng(0)
+    rows, cols = augmenter._source_coordinates(200, 28, 28, rng, np.float64)
+    # the centre (13.5, 13.5) maps to itself; corners move by the rotation
+    centre = np.array([[13.5], [13.5]])
+    q = np.stack(np.indices((28, 28)).reshape(2, -1)).astype(float)
+    offset_src = np.stack([rows, cols]) - centre[:, :, None]
+    offset_dst = (q - centre)[:, None, :]
+    ratio = np.linalg.norm(offset_src, axis=0) / np.maximum(
+        np.linalg.norm(offset_dst, axis=0), 1e-12
+    )
+    assert np.all((ratio > 1 / 1.2 - 1e-9) & (ratio < 1 / 0.8 + 1e-9))
+    elastic = ImageAugmenter((28, 28), **STILL, elastic_alpha=2.0, elastic_spacing=5)
+    rows, cols = elastic._source_coordinates(200, 28, 28, rng, np.float64)
+    displacement = np.stack([rows, cols]) - q[:, None, :]
+    assert np.abs(displacement).max() <= 2.0 + 1e-9
+    assert np.abs(displacement).max() > 1.0
+    # smooth: neighbouring pixels move alike
+    field = displacement[0].reshape(200, 28, 28)
+    # 7 control points across 28 pixels: 4.5 pixels apart (at most 5)
+    assert np.abs(np.diff(field, axis=2)).max() <= 2 * 2.0 / 4.5 + 1e-9
+
+
+def test_same_seed_same_distortions_other_seed_others(digits):
+    X, _ = digits
+    augmenter = ImageAugmenter(
+        (8, 8), max_shift=1, elastic_alpha=0.5, elastic_spacing=3
+    )
+    a, b, c = (augmenter.transform(X[:20], s) for s in (3, 3, 4))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+class CountingAugmenter(ImageAugmenter):
+    rows = 0
+
+    def transform(self, X, random_state=None):
+        CountingAugmenter.rows += len(X)
+        return super().transform(X, random_state)
+
+
+def test_the_estimator_distorts_only_training_batches(digits):
+    X, y = digits
+    CountingAugmenter.rows = 0
+    augmenter = CountingAugmenter((8, 8), max_shift=1, max_rotation=10)
+    clf = MLPScratchClassifier(augment=augmenter, early_stopping=True, random_state=0)
+    clf.fit(X, y)
+    n_train = len(X) - int(np.ceil(0.1 * len(X)))
+    assert CountingAugmenter.rows == n_train * clf.n_iter_  # not the validation
+    before = CountingAugmenter.rows
+    clf.predict_proba(X)
+    assert CountingAugmenter.rows == before  # nor predictions
+    assert clf.score(X, y) > 0.9
+    again = MLPScratchClassifier(
+        augment=CountingAugmenter((8, 8), max_shift=1, max_rotation=10),
+        early_stopping=True,
+        random_state=0,
+    ).fit(X, y)
+    np.testing.assert_array_equal(again.coefs_[0], clf.coefs_[0])
+    plain = MLPScratchClassifier(early_stopping=True, random_state=0)
+    assert not np.array_equal(plain.fit(X, y).coefs_[0], clf.coefs_[0])
+
+
+def test_augment_survives_clone_save_and_load(digits, tmp_path):
+    X, y = digits
+    augmenter = ImageAugmenter((8, 8), max_shift=1.5, elastic_alpha=0.5)
+    clf = MLPScratchClassifier(augment=augmenter, max_iter=3, random_state=0)
+    assert clone(clf).get_params()["augment"] == augmenter
+    with pytest.warns(Warning):  # 3 epochs do not converge
+        clf.fit(X, y)
+    clf.save(tmp_path / "m.npz")
+    loaded = MLPScratchClassifier.load(tmp_path / "m.npz")
+    assert loaded.augment == augmenter and loaded.augment is not augmenter
+    assert repr(loaded.augment) == (
+        "ImageAugmenter(image_shape=(8, 8), max_shift=1.5, elastic_alpha=0.5)"
+    )
+
+
+@pytest.mark.parametrize(
+    "augmenter, X, solver, message",
+    [
+        (ImageAugmenter((28, 28)), np.zeros((10, 64)), "adam", "has 784 pixels"),
+        (ImageAugmenter((8, 8)), sp.csr_matrix(np.ones((10, 64))), "adam", "dense"),
+        (ImageAugmenter((8, 8)), np.zeros((10, 64)), "lbfgs", "stochastic solver"),
+        (ImageAugmenter((8,)), np.zeros((10, 64)), "adam", "image_shape"),
+        (ImageAugmenter(max_scale=1.5), np.zeros((10, 784)), "adam", "max_scale"),
+        (ImageAugmenter(max_shift=-1), np.zeros((10, 784)), "adam", "max_shift"),
+        (ImageAugmenter(elastic_spacing=0), np.zeros((10, 784)), "adam", "spacing"),
+    ],
+)
+def test_bad_augment_settings_are_errors(augmenter, X, solver, message):
+    y = np.arange(10) % 2
+    clf = MLPScratchClassifier(augment=augmenter, solver=solver)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y)
+
+
+def test_augment_must_be_an_image_augmenter():
+    with pytest.raises(ValueError, match="augment"):
+        MLPScratchClassifier(augment="shift").fit(np.zeros((4, 4)), [0, 1, 0, 1])
+
+
+def test_apply_max_norm_shortens_only_long_columns():
+    net = NeuralNetwork([Layer(3, 4, dtype="float64"), Layer(4, 2, dtype="float64")])
+    W = net.layers[0].weights
+    W[...] = [[3.0, 0.1, 0, 1], [4.0, 0.1, 0, 1], [0.0, 0.1, 0, 1]]
+    before = W.copy()
+    net.apply_max_norm(2.0)
+    np.testing.assert_allclose(W[:, 0], [1.2, 1.6, 0.0])  # 5 -> 2
+    np.testing.assert_array_equal(W[:, 1:], before[:, 1:])  # norms <= 2 untouched
+
+
+def test_max_norm_holds_after_training(digits):
+    X, y = digits
+    norms = {}
+    for max_norm in (None, 0.8):
+        clf = MLPScratchClassifier(
+            max_norm=max_norm, early_stopping=True, learning_rate_init=0.01,
+            random_state=0,
+        ).fit(X, y)  # fmt: skip
+        norms[max_norm] = max(np.linalg.norm(W, axis=0).max() for W in clf.coefs_)
+        assert clf.score(X, y) > 0.9
+    assert norms[None] > 0.8
+    assert norms[0.8] <= 0.8 * (1 + 1e-5)
