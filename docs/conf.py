@@ -11,10 +11,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
-# the gallery runs each example from its own folder: make a relative MNIST
-# path (such as the README's ../shared/data/mnist) absolute first
+# Sphinx reads this file from docs/ and the gallery runs each example from its
+# own folder: a relative MNIST path (the README's ../shared/data/mnist) is
+# taken from the repository root, where the README's commands run
 if os.environ.get("SKNUMPY_MLP_MNIST"):
-    os.environ["SKNUMPY_MLP_MNIST"] = os.path.abspath(os.environ["SKNUMPY_MLP_MNIST"])
+    os.environ["SKNUMPY_MLP_MNIST"] = str(ROOT / os.environ["SKNUMPY_MLP_MNIST"])
 
 from sknumpy_mlp import __version__  # noqa: E402
 

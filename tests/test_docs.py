@@ -13,9 +13,7 @@ SNIPPETS = [
     pytest.param(re.sub(r"(?m)^   ", "", code), id=f"{path.name}:{i}")
     for path in PAGES
     for i, code in enumerate(
-        re.findall(
-            r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", path.read_text()
-        )
+        re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", path.read_text())
     )
 ]
 

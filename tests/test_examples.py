@@ -58,3 +58,16 @@ def test_the_scripts_reject_bad_input_clearly(tmp_path, capsys):
     with pytest.raises(ValueError, match="not a valid sknumpy-mlp model file"):
         evaluate.main([*data, "--model", str(not_a_model)])
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_record_recipe_runs_and_ends_with_the_test_accuracy(capsys):
+    """One epoch of the record's recipe (the full run takes about 10 minutes)."""
+    accuracy = _example("mnist_record").main(
+        ["--data", str(MNIST_DIR), "--epochs", "1"]
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "training (1024, 1024) for 1 epochs, seed 0"
+    assert lines[1].startswith("Iteration 1, loss = ")
+    assert re.fullmatch(r"test accuracy: 0\.9\d{3}", lines[-1])
+    assert lines[-1] == f"test accuracy: {accuracy:.4f}"
+    assert accuracy > 0.95

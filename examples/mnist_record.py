@@ -1,0 +1,92 @@
+"""
+MNIST above 99 % with a pure-NumPy MLP
+======================================
+
+The project's accuracy recipe: one command that trains a plain multi-layer
+perceptron (no convolutions) from scratch on the 60 000 MNIST training images
+and prints its accuracy on the 10 000 test images, in under 15 minutes on two
+CPU cores. What gets it there, each a parameter of
+:class:`~sknumpy_mlp.MLPScratchClassifier`:
+
+- width: two hidden layers of 1024 ReLU units (1.9 million weights);
+- data augmentation (``augment=ImageAugmenter(...)``): every training batch is
+  distorted anew each epoch by a random shift (up to 2 pixels), rotation (up
+  to 12 degrees), scaling (up to 10 %) and a smooth elastic deformation, so the
+  network never sees the same image twice;
+- a max-norm constraint (``max_norm=3``) on every unit's incoming weights and
+  a little dropout;
+- Adam with batches of 256 and a cosine learning-rate schedule that anneals
+  to zero over the run, so the last epochs settle into a minimum.
+
+It prints one line per epoch and ends with ``test accuracy: 0.99xx``. The
+measured results are in the README and the documentation.
+"""
+
+import argparse
+import time
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning
+
+from sknumpy_mlp import ImageAugmenter, MLPScratchClassifier, load_mnist
+
+
+def recipe(epochs, seed):
+    """The estimator of the record, unfitted."""
+    return MLPScratchClassifier(
+        hidden_layer_sizes=(1024, 1024),
+        batch_size=256,
+        learning_rate_init=0.001,
+        learning_rate="cosine",
+        max_iter=epochs,
+        # every epoch of the schedule runs: no early stopping, no stop on a
+        # stalled training loss
+        early_stopping=False,
+        n_iter_no_change=epochs,
+        alpha=0.0,
+        dropout=0.2,
+        max_norm=3.0,
+        augment=ImageAugmenter(
+            (28, 28), max_shift=2, max_rotation=12, max_scale=0.1, elastic_alpha=1.5
+        ),
+        random_state=seed,
+        verbose=True,
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+    parser.add_argument("--data", help="folder with the MNIST IDX files, or mnist.npz")
+    parser.add_argument("--seed", type=int, default=0, help="random_state")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=90,
+        help="epochs of the cosine schedule (default: 90, about 11 minutes here)",
+    )
+    parser.add_argument("--output", help="save the trained model to this file")
+    args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error("--epochs must be positive")
+
+    start = time.perf_counter()
+    (X_train, y_train), (X_test, y_test) = load_mnist(args.data)
+    clf = recipe(args.epochs, args.seed)
+    print(
+        f"training {clf.hidden_layer_sizes} for {args.epochs} epochs, seed {args.seed}"
+    )
+    with warnings.catch_warnings():
+        # all max_iter epochs run on purpose: no "maximum iterations" warning
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+    if args.output:
+        clf.save(args.output)
+    accuracy = clf.score(X_test, y_test)
+    minutes = (time.perf_counter() - start) / 60
+    print(f"{minutes:.1f} minutes in all")
+    print(f"test accuracy: {accuracy:.4f}")
+    return accuracy
+
+
+if __name__ == "__main__":
+    main()
