@@ -39,3 +39,13 @@ def test_the_pages_asked_for_are_in_the_table_of_contents():
         if not page.startswith("auto_examples"):
             assert (ROOT / "docs" / f"{page}.rst").is_file()
     assert len(SNIPPETS) >= 4
+
+
+def test_the_user_guide_documents_every_parameter():
+    from sknumpy_mlp import MLPScratchClassifier
+
+    guide = (ROOT / "docs" / "user_guide" / "estimator.rst").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for name in MLPScratchClassifier().get_params():
+        assert f"``{name}``" in guide, name
+        assert f"`{name}`" in readme, name
