@@ -85,24 +85,15 @@ def main(argv=None):
         X_disk = write_memmap(X_train, path)
         print(f"memmap: {path}, {X_disk.shape}, {X_disk.nbytes / 1e6:.0f} MB")
         start = time.perf_counter()
-        if args.dask:
-            chunked = train_dask(
-                path,
-                y_train,
-                classes,
-                epochs=args.epochs,
-                chunk_size=args.chunk_size,
-                random_state=args.seed,
-            )
-        else:
-            chunked = train_in_chunks(
-                X_disk,
-                y_train,
-                classes,
-                epochs=args.epochs,
-                chunk_size=args.chunk_size,
-                random_state=args.seed,
-            )
+        train, source = (train_dask, path) if args.dask else (train_in_chunks, X_disk)
+        chunked = train(
+            source,
+            y_train,
+            classes,
+            epochs=args.epochs,
+            chunk_size=args.chunk_size,
+            random_state=args.seed,
+        )
         chunked_seconds = time.perf_counter() - start
         del X_disk
 

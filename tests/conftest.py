@@ -21,6 +21,18 @@ MNIST_DIR = Path(
 )
 
 
+def load_example(name):
+    """The module ``examples/<name>.py``, imported as a user's script would be."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / "examples" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """``(X_train, y_train), (X_test, y_test)`` from the shared IDX files."""

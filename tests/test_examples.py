@@ -1,23 +1,13 @@
 """The original project's scripts, run as a user would (one epoch, to be quick)."""
 
-import importlib.util
 import re
 
-from .conftest import MNIST_DIR, ROOT
-
-
-def _example(name):
-    spec = importlib.util.spec_from_file_location(
-        name, ROOT / "examples" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .conftest import MNIST_DIR, load_example
 
 
 def test_train_then_evaluate_print_the_original_lines(tmp_path, capsys):
     model = tmp_path / "model.npz"
-    _example("train_mnist").main(
+    load_example("train_mnist").main(
         ["--data", str(MNIST_DIR), "--epochs", "2", "--output", str(model)]
     )
     lines = capsys.readouterr().out.splitlines()
@@ -29,7 +19,7 @@ def test_train_then_evaluate_print_the_original_lines(tmp_path, capsys):
     ]
     assert re.fullmatch(r"Average Cost for epoch 1: \d\.\d{3}", lines[4])
     assert re.fullmatch(r"Average Cost for epoch 2: \d\.\d{3}", lines[5])
-    accuracy = _example("evaluate_mnist").main(
+    accuracy = load_example("evaluate_mnist").main(
         ["--data", str(MNIST_DIR), "--model", str(model)]
     )
     output = capsys.readouterr().out.strip()
@@ -40,8 +30,8 @@ def test_train_then_evaluate_print_the_original_lines(tmp_path, capsys):
 def test_the_scripts_reject_bad_input_clearly(tmp_path, capsys):
     import pytest
 
-    train, evaluate = _example("train_mnist"), _example("evaluate_mnist")
-    grid = _example("mnist_gridsearch")
+    train, evaluate = load_example("train_mnist"), load_example("evaluate_mnist")
+    grid = load_example("mnist_gridsearch")
     data = ["--data", str(MNIST_DIR)]
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
         train.main([*data, "--epochs", "0", "--output", str(tmp_path / "m.npz")])
@@ -62,7 +52,7 @@ def test_the_scripts_reject_bad_input_clearly(tmp_path, capsys):
 
 def test_record_recipe_runs_and_ends_with_the_test_accuracy(capsys):
     """One epoch of the record's recipe (the full run takes about 10 minutes)."""
-    accuracy = _example("mnist_record").main(
+    accuracy = load_example("mnist_record").main(
         ["--data", str(MNIST_DIR), "--epochs", "1"]
     )
     lines = capsys.readouterr().out.strip().splitlines()

@@ -1,7 +1,6 @@
 """Scaling out: grid searches on a Dask cluster, out-of-core training, and
 estimators small enough to ship to workers."""
 
-import importlib.util
 import pickle
 import warnings
 
@@ -14,16 +13,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sknumpy_mlp import MLPScratchClassifier
 
-from .conftest import MNIST_DIR, ROOT
-
-
-def _example(name):
-    spec = importlib.util.spec_from_file_location(
-        name, ROOT / "examples" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .conftest import MNIST_DIR, load_example
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +61,7 @@ def test_grid_search_on_a_local_dask_cluster_equals_the_serial_one(digits):
 
 
 def test_out_of_core_memmap_example_is_within_a_point_of_in_memory(capsys):
-    chunked, in_memory = _example("mnist_out_of_core").main(
+    chunked, in_memory = load_example("mnist_out_of_core").main(
         ["--data", str(MNIST_DIR), "--epochs", "5"]
     )
     assert abs(chunked - in_memory) <= 0.01
@@ -84,7 +74,7 @@ def test_dask_array_training_goes_block_by_block(digits, tmp_path):
     X, y = digits
     path = tmp_path / "X.npy"
     np.save(path, X)
-    module = _example("mnist_out_of_core")
+    module = load_example("mnist_out_of_core")
     classes = np.unique(y)
     via_dask = module.train_dask(
         path, y, classes, epochs=15, chunk_size=200, random_state=0
@@ -118,7 +108,7 @@ def test_a_fitted_model_pickles_to_its_parameters_and_optimizer_state(mnist):
 
 def test_dask_grid_search_example_runs_on_a_local_cluster(capsys):
     pytest.importorskip("dask.distributed")
-    search = _example("dask_gridsearch").main(
+    search = load_example("dask_gridsearch").main(
         ["--data", str(MNIST_DIR), "--samples", "1500", "--workers", "2"]
     )
     out = capsys.readouterr().out
