@@ -18,6 +18,7 @@ import numpy as np
 
 from ._version import __version__
 from .engine.activations import ACTIVATIONS
+from .engine.schedules import SCHEDULES
 
 PROG = "sknumpy-mlp"
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
@@ -55,6 +56,13 @@ def _non_negative_float(text):
     value = float(text)
     if not value >= 0 or not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
 
 
@@ -236,6 +244,10 @@ def _train(args):
         "learning_rate_init": args.learning_rate,
         "batch_size": args.batch_size,
         "alpha": args.alpha,
+        "learning_rate": args.schedule,
+        "dropout": args.dropout,
+        "max_norm": args.max_norm,
+        "augment": _augmenter(args.augment, X.shape[1]),
         "max_iter": args.epochs,
         "early_stopping": args.early_stopping,
         "random_state": args.random_state,
@@ -300,6 +312,20 @@ class _convergence_as_note:
                     warning.message, warning.category, warning.filename, warning.lineno
                 )
         return False
+
+
+def _augmenter(enabled, n_features):
+    """The record recipe's distortions, for square images of ``n_features``."""
+    if not enabled:
+        return None
+    from .engine.augmentation import ImageAugmenter
+
+    side = int(round(n_features**0.5))
+    if side * side != n_features:
+        raise _Error(f"--augment needs square images; {n_features} features are not")
+    return ImageAugmenter(
+        (side, side), max_shift=2, max_rotation=12, max_scale=0.1, elastic_alpha=1.5
+    )
 
 
 def _evaluate(args):
@@ -494,6 +520,29 @@ def _parser():
         type=_non_negative_float,
         default=1e-3,
         help="L2 penalty (default: %(default)s)",
+    )
+    train.add_argument(
+        "--schedule",
+        default="constant",
+        choices=sorted(SCHEDULES),
+        help="learning-rate schedule (default: %(default)s)",
+    )
+    train.add_argument(
+        "--dropout",
+        type=_fraction,
+        default=0.0,
+        help="dropout rate of the hidden layers, in [0, 1) (default: 0)",
+    )
+    train.add_argument(
+        "--max-norm",
+        type=_positive_float,
+        help="max-norm constraint on each unit's incoming weights",
+    )
+    train.add_argument(
+        "--augment",
+        action="store_true",
+        help="distort every training batch (square images: shifts up to 2 px, "
+        "rotations up to 12 degrees, scaling up to 10 %%, elastic deformation)",
     )
     stopping = train.add_mutually_exclusive_group()
     stopping.add_argument(

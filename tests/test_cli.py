@@ -130,13 +130,26 @@ def test_train_and_evaluate_on_npz_and_mnist(tmp_path):
     assert 80 < accuracy < 100  # 3000 images, 3 epochs, on the 10 000 test digits
 
 
+def test_train_with_the_record_options(digits_csv, tmp_path):
+    model = tmp_path / "m.npz"
+    run("train", "--data", digits_csv[0], "--augment", "--dropout", "0.1",
+        "--max-norm", "3", "--schedule", "cosine", "--epochs", "5", "-q",
+        "--random-state", "0", "-o", model)  # fmt: skip
+    params = MLPScratchClassifier.load(model).get_params(deep=False)
+    assert params["augment"].image_shape == (8, 8)
+    assert params["augment"].elastic_alpha == 1.5
+    assert (params["dropout"], params["max_norm"]) == (0.1, 3.0)
+    assert params["learning_rate"] == "cosine"
+
+
 @pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info"])
 def test_help_documents_every_option(command):
     text = run(command, "--help").stdout
     options = {
         "train": ["--data", "--hidden", "--solver", "--epochs", "--batch-size",
                   "--learning-rate", "--alpha", "--early-stopping", "--output",
-                  "--label-column", "--mnist-dir", "--random-state", "--quiet"],
+                  "--label-column", "--mnist-dir", "--random-state", "--quiet",
+                  "--schedule", "--dropout", "--max-norm", "--augment"],
         "evaluate": ["MODEL", "--data", "--confusion-matrix"],
         "predict": ["MODEL", "INPUT", "--proba", "--output"],
         "info": ["MODEL"],
@@ -151,6 +164,8 @@ def test_help_documents_every_option(command):
         (["train", "--solver", "newton"], 2, ["invalid choice: 'newton'"]),
         (["train", "--hidden", "64,0"], 2, ["--hidden", "positive integers"]),
         (["train", "--learning-rate", "-1"], 2, ["--learning-rate", "positive"]),
+        (["train", "--dropout", "1"], 2, ["--dropout", "in [0, 1)"]),
+        (["train", "--data", "odd.npz", "--augment"], 1, ["square images"]),
         (["train", "--data", "missing.csv"], 1, ["no such file: missing.csv"]),
         (["train", "--data", "notes.txt"], 1, ["expected 'mnist', an .npz"]),
         (["evaluate"], 2, ["the following arguments are required: MODEL"]),
@@ -164,6 +179,7 @@ def test_bad_arguments_exit_non_zero_with_one_line(
 ):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("hello\n")
+    np.savez(tmp_path / "odd.npz", X=np.zeros((4, 10)), y=[0, 1, 0, 1])
     one_line_error(run(*args, check=False), status, *fragments)
 
 
