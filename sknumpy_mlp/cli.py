@@ -9,10 +9,12 @@ one line, with exit status 2 for bad arguments and 1 for everything else.
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -269,49 +271,32 @@ def _train(args):
         clf.save(args.output)
     except OSError as exc:
         raise _Error(f"cannot write {args.output}: {exc}") from exc
-    model = clf
     if not args.quiet:
         print(
-            f"Trained {model.n_iter_} epochs in {seconds:.1f} s; "
-            f"training accuracy {model.score(X, y):.4f}; saved {args.output}"
+            f"Trained {clf.n_iter_} epochs in {seconds:.1f} s; "
+            f"training accuracy {clf.score(X, y):.4f}; saved {args.output}"
         )
     return 0
 
 
-class _convergence_as_note:
-    """Turn a ConvergenceWarning into one line on stderr."""
+@contextlib.contextmanager
+def _convergence_as_note(quiet):
+    """Turn a ConvergenceWarning into one line on stderr; other warnings pass."""
+    from sklearn.exceptions import ConvergenceWarning
 
-    def __init__(self, quiet):
-        self.quiet = quiet
-
-    def __enter__(self):
-        import warnings
-
-        from sklearn.exceptions import ConvergenceWarning
-
-        self._catch = warnings.catch_warnings(record=True)
-        self._caught = self._catch.__enter__()
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        return self
-
-    def __exit__(self, *exc_info):
-        from sklearn.exceptions import ConvergenceWarning
-
-        self._catch.__exit__(*exc_info)
-        for warning in self._caught:
-            if issubclass(warning.category, ConvergenceWarning):
-                if not self.quiet:
-                    print(
-                        f"note: {warning.message} (raise --epochs to train longer)",
-                        file=sys.stderr,
-                    )
-            else:
-                import warnings
-
-                warnings.warn_explicit(
-                    warning.message, warning.category, warning.filename, warning.lineno
-                )
-        return False
+        yield
+    # re-emitted outside the catch, so that they reach the user's filters
+    notes = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    later = [w for w in caught if w not in notes]
+    for w in later:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not quiet:
+        for w in notes:
+            print(
+                f"note: {w.message} (raise --epochs to train longer)", file=sys.stderr
+            )
 
 
 def _augmenter(enabled, n_features):

@@ -418,16 +418,15 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         hidden = self._hidden_sizes()
         activations = self._hidden_activations(len(hidden))
         dropouts = self._dropout_rates(len(hidden))
-        if self.solver == "lbfgs" and any(dropouts):
-            raise ValueError(
-                "dropout needs a stochastic solver: with 'lbfgs' the full-batch "
-                "loss would change at every evaluation."
-            )
-        if self.solver == "lbfgs" and self.augment is not None:
-            raise ValueError(
-                "augment needs a stochastic solver: with 'lbfgs' the full-batch "
-                "loss would change at every evaluation."
-            )
+        for name, used in (
+            ("dropout", any(dropouts)),
+            ("augment", self.augment is not None),
+        ):
+            if self.solver == "lbfgs" and used:
+                raise ValueError(
+                    f"{name} needs a stochastic solver: with 'lbfgs' the full-batch "
+                    "loss would change at every evaluation."
+                )
         fitted = hasattr(self, "coefs_")
         first_pass = not fitted or (not self.warm_start and not incremental)
         if incremental and not fitted and classes is None and np.ndim(y) == 1:
@@ -602,7 +601,8 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             max_norm=self.max_norm,
             augment=None
             if self.augment is None
-            else functools.partial(self.augment.transform, random_state=rng),
+            # checked against X in _train: no need to validate every batch
+            else functools.partial(self.augment.distort, rng=rng),
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             first_epoch=previous["n_iter"] + 1,

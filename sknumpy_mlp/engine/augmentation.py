@@ -152,11 +152,15 @@ class ImageAugmenter:
         -------
         ndarray of the shape and dtype of ``X`` (float32 for integer input)
         """
-        rng = np.random.default_rng(random_state)
         X = np.asarray(X)
         self.check(X.shape[1] if X.ndim == 2 else None)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, pixels); got {X.ndim}-D.")
+        return self.distort(X, np.random.default_rng(random_state))
+
+    def distort(self, X, rng):
+        """:meth:`transform` without the checks, for ``X`` already checked
+        (the estimator calls it on every training batch)."""
         dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
         height, width = (int(s) for s in self.image_shape)
         n = X.shape[0]
