@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sknumpy_mlp import Layer, MLPScratchClassifier, NeuralNetwork
 from sknumpy_mlp.engine.layers import Dropout
+from sknumpy_mlp.engine import optimizers
 from sknumpy_mlp.engine.optimizers import SGD, Adam, AdamW, RMSprop, clip_grad_norm
 from sknumpy_mlp.engine.schedules import Schedule
 
@@ -103,6 +104,36 @@ def test_rmsprop_and_adamw_updates_follow_their_formulas():
     np.testing.assert_allclose(w_adam, 1.0)
     np.testing.assert_allclose(w_adamw, 0.95)  # decays without a gradient
     np.testing.assert_allclose(b_adamw, 1.0)  # biases are not decayed
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: SGD(p, learning_rate=0.1),
+        lambda p: SGD(p, learning_rate=0.1, momentum=0.9),
+        lambda p: SGD(p, learning_rate=0.1, momentum=0.9, nesterov=True),
+        lambda p: Adam(p, learning_rate=0.1),
+        lambda p: RMSprop(p, learning_rate=0.1),
+        lambda p: AdamW(p, learning_rate=0.1, decay=[]),
+    ],
+)
+def test_large_arrays_updated_piecewise_get_exactly_the_whole_update(
+    make, monkeypatch
+):
+    # 2.5 pieces, so that the last one is short; float32, as in training
+    size = 5 * optimizers.CHUNK // 2
+    rng = np.random.default_rng(0)
+    grads = rng.standard_normal((3, size)).astype(np.float32)
+    params = {}
+    for chunk in (optimizers.CHUNK, 10 * size):  # pieces, then one piece
+        monkeypatch.setattr(optimizers, "CHUNK", chunk)
+        p = np.ones(size, dtype=np.float32)
+        optimizer = make([p])
+        for g in grads:
+            optimizer.step([g.copy()])
+        params[chunk] = p
+    assert not np.array_equal(params[10 * size], 1.0)
+    np.testing.assert_array_equal(*params.values())
 
 
 def test_sgd_state_round_trip():

@@ -9,7 +9,7 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .layers import Dropout, Layer, as_generator
 from .losses import LOSSES, check_loss, default_loss
-from .optimizers import make_optimizer
+from .optimizers import in_chunks, make_optimizer
 from .schedules import Schedule
 from .training import train
 
@@ -405,8 +405,12 @@ class NeuralNetwork:
         """Add ``scale * W`` to the weight gradients; return the penalty's value."""
         if self._packed is not None:  # one slice holds every weight
             weights, weight_grads, scratch = self._packed
-            np.multiply(weights, scale, out=scratch)
-            weight_grads += scratch
+
+            def add(weights, weight_grads, scratch):
+                np.multiply(weights, scale, out=scratch)
+                weight_grads += scratch
+
+            in_chunks(add, (weights, weight_grads, scratch))
             return 0.5 * scale * float(np.vdot(weights, weights))
         penalty = 0.0
         for i, layer in enumerate(self.layers):

@@ -8,6 +8,12 @@ restored. The formulas follow scikit-learn's ``_stochastic_optimizers``.
 
 import numpy as np
 
+#: Element-wise updates of flat arrays run over pieces of this many values, so
+#: that the passes of a step (a dozen for Adam) find a piece in the CPU's cache
+#: instead of reading the whole arrays from memory each time. Measured (float32,
+#: 670 000 values, right after a matrix product): Adam 1.55 -> 1.13 ms.
+CHUNK = 2**16
+
 
 class SGD:
     r"""Stochastic gradient descent with optional (Nesterov) momentum.
@@ -45,21 +51,12 @@ class SGD:
         lr = float(self.learning_rate)
         if self.velocities is None:
             for p, g in zip(self.params, grads, strict=True):
-                g *= lr
-                p -= g
+                in_chunks(_descend, (p, g), lr)
             return
+        update = _nesterov if self.nesterov else _momentum
         mu = float(self.momentum)
         for p, g, v in zip(self.params, grads, self.velocities, strict=True):
-            g *= lr
-            v *= mu
-            v -= g
-            if self.nesterov:  # p += mu * v - lr * g
-                p -= g
-                g[...] = v
-                g *= mu
-                p += g
-            else:
-                p += v
+            in_chunks(update, (p, g, v), lr, mu)
 
     def state_dict(self):
         """Arrays and numbers that fully describe the optimizer's state."""
@@ -115,18 +112,7 @@ class Adam:
         # a Python float, so that float32 parameters are not computed in float64
         lr = float(self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t))
         for p, g, m, v in zip(self.params, grads, self.ms, self.vs, strict=True):
-            m *= b1
-            v *= b2
-            g *= 1 - b1
-            m += g
-            g *= g
-            g *= (1 - b2) / (1 - b1) ** 2  # g was scaled by (1 - b1) above
-            v += g
-            np.sqrt(v, out=g)
-            g += self.epsilon
-            np.divide(m, g, out=g)
-            g *= lr
-            p -= g
+            in_chunks(_adam, (p, g, m, v), lr, b1, b2, self.epsilon)
 
     def state_dict(self):
         """Arrays and numbers that fully describe the optimizer's state."""
@@ -179,15 +165,7 @@ class RMSprop:
         if self._scratch is None:
             self._scratch = [np.empty_like(p) for p in self.params]
         for p, g, v, s in zip(self.params, grads, self.vs, self._scratch, strict=True):
-            v *= rho
-            np.multiply(g, g, out=s)
-            s *= 1 - rho
-            v += s
-            np.sqrt(v, out=s)
-            s += self.epsilon
-            np.divide(g, s, out=g)
-            g *= lr
-            p -= g
+            in_chunks(_rmsprop, (p, g, v, s), lr, rho, self.epsilon)
 
     def state_dict(self):
         """Arrays and numbers that fully describe the optimizer's state."""
@@ -241,6 +219,73 @@ class AdamW(Adam):
             for p in self.decay:
                 p *= shrink
         super().step(grads)
+
+
+def in_chunks(function, arrays, *args):
+    """Call ``function(*arrays, *args)``, piece by piece for large flat arrays.
+
+    ``arrays`` have the same shape; ``function`` works on them element by
+    element, in place, so running it on consecutive pieces of
+    :data:`CHUNK` values gives the same result as running it once.
+    """
+    size = arrays[0].shape[0]
+    if size <= CHUNK or arrays[0].ndim != 1:
+        function(*arrays, *args)
+        return
+    for start in range(0, size, CHUNK):
+        function(*(a[start : start + CHUNK] for a in arrays), *args)
+
+
+# The updates of one array (or of a piece of it, see in_chunks), element by
+# element and in place; ``g`` is used as scratch space.
+
+
+def _descend(p, g, lr):
+    g *= lr
+    p -= g
+
+
+def _momentum(p, g, v, lr, mu):
+    g *= lr
+    v *= mu
+    v -= g
+    p += v
+
+
+def _nesterov(p, g, v, lr, mu):  # p += mu * v - lr * g, with the new v
+    g *= lr
+    v *= mu
+    v -= g
+    p -= g
+    np.multiply(v, mu, out=g)
+    p += g
+
+
+def _adam(p, g, m, v, lr, b1, b2, epsilon):
+    m *= b1
+    v *= b2
+    g *= 1 - b1
+    m += g
+    g *= g
+    g *= (1 - b2) / (1 - b1) ** 2  # g was scaled by (1 - b1) above
+    v += g
+    np.sqrt(v, out=g)
+    g += epsilon
+    np.divide(m, g, out=g)
+    g *= lr
+    p -= g
+
+
+def _rmsprop(p, g, v, s, lr, rho, epsilon):
+    v *= rho
+    np.multiply(g, g, out=s)
+    s *= 1 - rho
+    v += s
+    np.sqrt(v, out=s)
+    s += epsilon
+    np.divide(g, s, out=g)
+    g *= lr
+    p -= g
 
 
 def clip_grad_norm(grads, max_norm):
