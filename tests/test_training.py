@@ -18,8 +18,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknumpy_mlp import Layer, MLPScratchClassifier, NeuralNetwork
-from sknumpy_mlp.engine.layers import Dropout
 from sknumpy_mlp.engine import optimizers
+from sknumpy_mlp.engine.layers import Dropout
 from sknumpy_mlp.engine.optimizers import SGD, Adam, AdamW, RMSprop, clip_grad_norm
 from sknumpy_mlp.engine.schedules import Schedule
 
@@ -117,9 +117,7 @@ def test_rmsprop_and_adamw_updates_follow_their_formulas():
         lambda p: AdamW(p, learning_rate=0.1, decay=[]),
     ],
 )
-def test_large_arrays_updated_piecewise_get_exactly_the_whole_update(
-    make, monkeypatch
-):
+def test_large_arrays_updated_piecewise_get_exactly_the_whole_update(make, monkeypatch):
     # 2.5 pieces, so that the last one is short; float32, as in training
     size = 5 * optimizers.CHUNK // 2
     rng = np.random.default_rng(0)
@@ -134,6 +132,43 @@ def test_large_arrays_updated_piecewise_get_exactly_the_whole_update(
         params[chunk] = p
     assert not np.array_equal(params[10 * size], 1.0)
     np.testing.assert_array_equal(*params.values())
+
+
+def test_values_that_decay_out_of_the_normal_range_are_flushed_to_zero(
+    digits, monkeypatch
+):
+    # Digits has pixels that are 0 in every image: with Adam and an L2 penalty
+    # their weights shrink geometrically and, left alone, become subnormal
+    # (slow to compute with) within ~1000 steps.
+    X_train, _, y_train, _ = digits
+    X = X_train.astype(np.float32)
+    assert (X == 0).all(axis=0).any()
+    tiny = np.finfo(np.float32).tiny
+    models = {}
+    for name, every in (("flushed", optimizers.FLUSH_EVERY), ("never", 10**9)):
+        monkeypatch.setattr(optimizers, "FLUSH_EVERY", every)
+        model = NeuralNetwork()
+        model.add(Layer(64, 16, activation="relu", random_state=0))
+        model.add(Layer(16, 10, activation="softmax", random_state=1))
+        model.fit(
+            X,
+            y_train,
+            epochs=12,
+            batch_size=10,
+            optimizer="adam",
+            learning_rate=0.001,
+            alpha=1e-3,
+            random_state=0,
+            verbose=False,
+        )
+        W = model.layers[0].weights
+        models[name] = model, ((W != 0) & (np.abs(W) < tiny)).sum(), (W == 0).sum()
+    flushed, subnormal, zeros = models["flushed"]
+    never, subnormal_left, zeros_left = models["never"]
+    assert subnormal_left > 0  # the premise
+    assert subnormal == 0 and zeros > zeros_left
+    # nothing a prediction could notice
+    np.testing.assert_allclose(flushed.predict(X), never.predict(X), atol=1e-6)
 
 
 def test_sgd_state_round_trip():

@@ -14,6 +14,12 @@ import numpy as np
 #: 670 000 values, right after a matrix product): Adam 1.55 -> 1.13 ms.
 CHUNK = 2**16
 
+#: Every this many steps, values of the parameters and of the optimizer state
+#: that have decayed below the smallest normal float are set to zero (see
+#: :func:`flush_subnormals`).
+FLUSH_EVERY = 8
+FLUSH_MARGIN = 2.0**24
+
 
 class SGD:
     r"""Stochastic gradient descent with optional (Nesterov) momentum.
@@ -52,11 +58,13 @@ class SGD:
         if self.velocities is None:
             for p, g in zip(self.params, grads, strict=True):
                 in_chunks(_descend, (p, g), lr)
-            return
-        update = _nesterov if self.nesterov else _momentum
-        mu = float(self.momentum)
-        for p, g, v in zip(self.params, grads, self.velocities, strict=True):
-            in_chunks(update, (p, g, v), lr, mu)
+        else:
+            update = _nesterov if self.nesterov else _momentum
+            mu = float(self.momentum)
+            for p, g, v in zip(self.params, grads, self.velocities, strict=True):
+                in_chunks(update, (p, g, v), lr, mu)
+        if self.t % FLUSH_EVERY == 0:
+            flush_subnormals(self.params + (self.velocities or []))
 
     def state_dict(self):
         """Arrays and numbers that fully describe the optimizer's state."""
@@ -113,6 +121,8 @@ class Adam:
         lr = float(self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t))
         for p, g, m, v in zip(self.params, grads, self.ms, self.vs, strict=True):
             in_chunks(_adam, (p, g, m, v), lr, b1, b2, self.epsilon)
+        if self.t % FLUSH_EVERY == 0:
+            flush_subnormals(self.params + self.ms + self.vs)
 
     def state_dict(self):
         """Arrays and numbers that fully describe the optimizer's state."""
@@ -166,6 +176,8 @@ class RMSprop:
             self._scratch = [np.empty_like(p) for p in self.params]
         for p, g, v, s in zip(self.params, grads, self.vs, self._scratch, strict=True):
             in_chunks(_rmsprop, (p, g, v, s), lr, rho, self.epsilon)
+        if self.t % FLUSH_EVERY == 0:
+            flush_subnormals(self.params + self.vs)
 
     def state_dict(self):
         """Arrays and numbers that fully describe the optimizer's state."""
@@ -234,6 +246,27 @@ def in_chunks(function, arrays, *args):
         return
     for start in range(0, size, CHUNK):
         function(*(a[start : start + CHUNK] for a in arrays), *args)
+
+
+def flush_subnormals(arrays):
+    """Set the values of ``arrays`` below the smallest normal float to zero.
+
+    Values that only decay (Adam's moment of a weight whose input is always 0,
+    a dead unit's momentum, a weight shrunk by the L2 penalty alone) become
+    subnormal numbers after a few hundred steps, and every operation on a
+    subnormal is done by the CPU in microcode: measured with 9 % of a
+    784 x 64 float32 weight matrix subnormal, its product with a batch takes
+    24 times as long, and an Adam step 7 times. A subnormal float32 is below
+    1.2e-38, far too small to change a prediction, so the optimizers zero them
+    every :data:`FLUSH_EVERY` steps (as a CPU does in flush-to-zero mode).
+    """
+    for a in arrays:
+        flat = a.reshape(-1) if a.flags.c_contiguous else a  # a view, not a copy
+        in_chunks(_flush, (flat,), np.finfo(a.dtype).tiny * FLUSH_MARGIN)
+
+
+def _flush(a, tiny):
+    np.copyto(a, 0, where=np.abs(a) < tiny)
 
 
 # The updates of one array (or of a piece of it, see in_chunks), element by
