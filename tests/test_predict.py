@@ -1,5 +1,7 @@
 """predict_proba's fast path for plain float arrays is as strict as validate_data."""
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,3 +57,27 @@ def test_other_bad_arrays_are_refused(fitted, multiclass_data):
         fitted.predict_proba(X[0])
     with pytest.raises(ValueError, match="0 sample"):
         fitted.predict_proba(X[:0])
+
+
+def test_predictions_follow_weights_replaced_or_edited_after_a_prediction(fitted):
+    # predict reuses the network it built last time; every kind of change to
+    # the fitted arrays must show in the next prediction, as in a copy that
+    # builds its network anew
+    X = np.random.default_rng(0).standard_normal((50, fitted.n_features_in_))
+    clf = copy.deepcopy(fitted)
+
+    def as_a_fresh_copy():
+        proba = clf.predict_proba(X)
+        np.testing.assert_array_equal(proba, copy.deepcopy(clf).predict_proba(X))
+        return proba
+
+    before = as_a_fresh_copy()
+    clf.coefs_[0] = clf.coefs_[0] * 2  # an array of the list replaced
+    assert not np.array_equal(as_a_fresh_copy(), before)
+    clf.intercepts_ = [b + 1 for b in clf.intercepts_]  # the list replaced
+    as_a_fresh_copy()
+    clf.coefs_[-1][:] = 0  # edited in place
+    proba = as_a_fresh_copy()
+    np.testing.assert_allclose(proba, proba[:1].repeat(len(X), axis=0))
+    clf.set_params(activation="tanh")
+    as_a_fresh_copy()

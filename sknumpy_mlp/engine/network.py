@@ -267,7 +267,7 @@ class NeuralNetwork:
             X, start = layers[0].activate(Z), 1
         n_full = n_samples // block * block
         # whole blocks as a (n_blocks, block, width) view, then the padded rest
-        batches = [X[:n_full].reshape(-1, block, X.shape[1])]
+        batches = [X[:n_full].reshape(-1, block, X.shape[1])] if n_full else []
         if n_full < n_samples:
             rest = np.zeros((1, block, X.shape[1]), dtype=X.dtype)
             rest[0, : n_samples - n_full] = X[n_full:]
