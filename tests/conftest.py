@@ -21,13 +21,11 @@ MNIST_DIR = Path(
 )
 
 
-def load_example(name):
-    """The module ``examples/<name>.py``, imported as a user's script would be."""
+def load_example(name, folder="examples"):
+    """The module ``<folder>/<name>.py``, imported as a user's script would be."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        name, ROOT / "examples" / f"{name}.py"
-    )
+    spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

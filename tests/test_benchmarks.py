@@ -1,0 +1,60 @@
+"""The benchmark scripts measure the work they claim to (no timing here)."""
+
+import numpy as np
+
+from sknumpy_mlp import Layer, NeuralNetwork
+
+from .conftest import load_example
+
+
+def test_the_bare_numpy_loop_trains_exactly_like_the_engine():
+    # numpy_floor.py's hand-written epoch is the floor under the engine's
+    # speed only if it does the same work: same shuffle, loss, L2 term and
+    # Nesterov step. One epoch from the same weights must give the same model.
+    floor = load_example("numpy_floor", folder="benchmarks")
+    rng = np.random.default_rng(0)
+    X = rng.random((1000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 1000)
+    model = NeuralNetwork()
+    for n_in, n_out, activation in ((784, 64, "relu"), (64, 32, "relu")):
+        model.add(Layer(n_in, n_out, activation=activation, random_state=n_in))
+    model.add(Layer(32, 10, activation="softmax", random_state=1))
+    size = sum(p.size for p in model.parameters())
+    params = np.zeros(size, np.float32)
+    weights, biases, _, _ = floor.params_views(params, params)
+    for layer, W, b in zip(model.layers, weights, biases, strict=True):
+        W[...] = layer.weights
+        b[...] = layer.biases
+    grads, velocity = np.zeros_like(params), np.zeros_like(params)
+    start = params.copy()
+    alpha = 0.5  # large enough for the L2 term to show after 10 steps
+
+    loss = floor.nesterov_epoch(
+        X,
+        np.eye(10, dtype=np.float32)[y],
+        params,
+        grads,
+        velocity,
+        np.random.default_rng(7),
+        alpha=alpha,
+    )
+    model.fit(
+        X,
+        y,
+        epochs=1,
+        learning_rate=0.01,
+        batch_size=100,
+        optimizer="sgd",
+        momentum=0.9,
+        nesterov=True,
+        alpha=alpha,
+        random_state=np.random.default_rng(7),
+        verbose=False,
+    )
+
+    assert np.abs(params - start).max() > 1e-3  # it did train
+    for layer, W, b in zip(model.layers, weights, biases, strict=True):
+        np.testing.assert_allclose(W, layer.weights, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b, layer.biases, rtol=1e-4, atol=1e-6)
+    penalty = 0.5 * alpha / 100 * sum(float(np.vdot(W, W)) for W in weights)
+    assert abs(loss - (model.history_[0] - penalty)) < 5e-3
