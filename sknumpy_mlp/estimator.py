@@ -884,7 +884,10 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             # intercepts_, so the key notices any array or activation replaced.
             # Kept outside the estimator, whose __dict__ predict must not touch.
             key = (tuple(map(id, arrays)), tuple(activations))
-            cached = _NETWORKS.get(self)
+            try:
+                cached = _NETWORKS.get(self)
+            except TypeError:  # a subclass made unhashable: build it each time
+                cached, shared = None, False
             if cached is not None and cached[0] == key:
                 return cached[1]
         layers = [

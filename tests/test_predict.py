@@ -81,3 +81,14 @@ def test_predictions_follow_weights_replaced_or_edited_after_a_prediction(fitted
     np.testing.assert_allclose(proba, proba[:1].repeat(len(X), axis=0))
     clf.set_params(activation="tanh")
     as_a_fresh_copy()
+
+
+def test_an_unhashable_subclass_still_predicts(fitted, multiclass_data):
+    class Unhashable(MLPScratchClassifier):
+        def __eq__(self, other):  # sets __hash__ to None
+            return self is other
+
+    X, _ = multiclass_data
+    clf = Unhashable(**fitted.get_params())
+    clf.__dict__.update(copy.deepcopy(fitted.__dict__))
+    np.testing.assert_array_equal(clf.predict_proba(X), fitted.predict_proba(X))
