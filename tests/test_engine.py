@@ -267,3 +267,19 @@ def test_divergence_raises_an_error_naming_the_learning_rate(multiclass_data):
     with pytest.raises(FloatingPointError, match="learning_rate"):
         with np.errstate(all="ignore"):
             model.fit(X * 1e3, np.eye(3)[y], learning_rate=1e3, verbose=False)
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, 15, 16, 17, 40])
+def test_logits_of_any_number_of_rows_match_the_layers_one_by_one(n_rows):
+    # logits runs rows in padded blocks of 16; the padding must not show, and
+    # no rows at all give no rows
+    rng = np.random.default_rng(n_rows)
+    model = NeuralNetwork()
+    model.add(Layer(5, 7, activation="tanh", random_state=0, dtype="float64"))
+    model.add(Layer(7, 3, activation="softmax", random_state=1, dtype="float64"))
+    X = rng.standard_normal((n_rows, 5))
+    expected = np.tanh(X @ model.layers[0].weights + model.layers[0].biases)
+    expected = expected @ model.layers[1].weights + model.layers[1].biases
+    Z = model.logits(X)
+    assert Z.shape == (n_rows, 3)
+    np.testing.assert_allclose(Z, expected, rtol=1e-12, atol=1e-12)

@@ -256,6 +256,8 @@ class NeuralNetwork:
     @staticmethod
     def _block_logits(X, layers, block, check_first):
         n_samples = X.shape[0]
+        if n_samples == 0:
+            return np.empty((0, layers[-1].n_outputs), dtype=layers[-1].dtype)
         if isinstance(X, np.ndarray):
             start = 0
         else:  # sparse: each row of X @ W is its own sum, in its own order
