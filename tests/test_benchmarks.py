@@ -58,3 +58,22 @@ def test_the_bare_numpy_loop_trains_exactly_like_the_engine():
         np.testing.assert_allclose(b, layer.biases, rtol=1e-4, atol=1e-6)
     penalty = 0.5 * alpha / 100 * sum(float(np.vdot(W, W)) for W in weights)
     assert abs(loss - (model.history_[0] - penalty)) < 5e-3
+
+
+def test_the_comparison_benchmark_measures_both_libraries(tmp_path):
+    # bench_vs_sklearn.py's worker, in its own subprocess as the script runs
+    # it, on a small stand-in for the MNIST cache
+    bench = load_example("bench_vs_sklearn", folder="benchmarks")
+    rng = np.random.default_rng(0)
+    for name, rows in (("train", 600), ("test", 200)):
+        y = rng.integers(0, 2, rows)
+        X = rng.random((rows, 784))
+        X[y == 1, :100] += 1.0  # an easy rule, learnt in two epochs
+        np.save(tmp_path / f"X_{name}_float32.npy", X.astype(np.float32))
+        np.save(tmp_path / f"y_{name}.npy", y)
+    for library in ("ours", "sklearn"):
+        result = bench._run(library, "seed-SGD", "float32", 2, 0, str(tmp_path))
+        assert result["n_iter"] == 2
+        assert 0.9 < result["accuracy"] <= 1.0
+        assert result["epoch_seconds"] > 0 and result["fit_peak_mb"] >= 0
+        assert result["predict_1_us"] > 0 and result["predict_10k_ms"] > 0
