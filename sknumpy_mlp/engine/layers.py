@@ -217,20 +217,16 @@ class Layer:
         Z += self.biases
         return Z
 
-    def _buffer(self, name, n_rows, n_cols):
-        """Rows ``[:n_rows]`` of a reusable (batch, n_cols) work array."""
+    def _buffer(self, name, n_rows, *width, fill=None):
+        """Rows ``[:n_rows]`` of a reusable (batch, *width) work array, filled
+        with ``fill`` when it is made (if given)."""
         buffer = getattr(self, name, None)
         if buffer is None or buffer.shape[0] < n_rows:
-            buffer = np.empty((n_rows, n_cols), dtype=self.dtype)
+            buffer = np.empty((n_rows, *width), dtype=self.dtype)
+            if fill is not None:
+                buffer.fill(fill)
             setattr(self, name, buffer)
         return buffer[:n_rows]
-
-    def _ones(self, n_rows):
-        """A reusable vector of ``n_rows`` ones (for the bias gradient)."""
-        ones = getattr(self, "_ones_vector", None)
-        if ones is None or ones.shape[0] < n_rows:
-            ones = self._ones_vector = np.ones(n_rows, dtype=self.dtype)
-        return ones[:n_rows]
 
     def activate(self, Z, training=False):
         """Apply the activation to ``Z`` in place and return it."""
@@ -282,7 +278,8 @@ class Layer:
             else:
                 self.grad_weights[...] = X.T @ delta
             # a product with a vector of ones: a third of np.sum's time here
-            np.matmul(self._ones(delta.shape[0]), delta, out=self.grad_biases)
+            ones = self._buffer("_ones", delta.shape[0], fill=1)
+            np.matmul(ones, delta, out=self.grad_biases)
             if not input_gradient:
                 return None
             return np.matmul(
@@ -305,4 +302,4 @@ class Layer:
     def clear(self):
         """Drop the arrays kept for the backward pass and the work buffers."""
         self._input = self._output = self._preactivation = None
-        self._z = self._dx = self._ones_vector = None
+        self._z = self._dx = self._ones = None

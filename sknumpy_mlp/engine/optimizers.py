@@ -308,11 +308,7 @@ def _adam(p, g, m, v, lr, b1, b2, epsilon):
     g *= g
     g *= (1 - b2) / (1 - b1) ** 2  # g was scaled by (1 - b1) above
     v += g
-    np.sqrt(v, out=g)
-    g += epsilon
-    np.divide(m, g, out=g)
-    g *= lr
-    p -= g
+    _step_by_rms(p, m, v, g, lr, epsilon)
 
 
 def _rmsprop(p, g, v, s, lr, rho, epsilon):
@@ -320,11 +316,16 @@ def _rmsprop(p, g, v, s, lr, rho, epsilon):
     np.multiply(g, g, out=s)
     s *= 1 - rho
     v += s
-    np.sqrt(v, out=s)
-    s += epsilon
-    np.divide(g, s, out=g)
-    g *= lr
-    p -= g
+    _step_by_rms(p, g, v, s, lr, epsilon)
+
+
+def _step_by_rms(p, numerator, v, scratch, lr, epsilon):
+    """``p -= lr * numerator / (sqrt(v) + epsilon)``, through ``scratch``."""
+    np.sqrt(v, out=scratch)
+    scratch += epsilon
+    np.divide(numerator, scratch, out=scratch)
+    scratch *= lr
+    p -= scratch
 
 
 def clip_grad_norm(grads, max_norm):
