@@ -8,6 +8,7 @@ from sknumpy_mlp.engine.activations import (
     log_logistic,
     log_softmax,
     resolve_activation,
+    row_max,
 )
 from sknumpy_mlp.engine.losses import binary_crossentropy, categorical_crossentropy
 
@@ -38,6 +39,21 @@ def test_softmax_rows_sum_to_one_at_extremes():
     np.testing.assert_allclose(P[1], [1 / 3] * 3)
     expected = np.exp([3.0, 1.0, 0.2]) / np.exp([3.0, 1.0, 0.2]).sum()
     np.testing.assert_allclose(P[2], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape", [(0, 3), (1, 1), (7, 10), (100, 31), (9, 32), (5, 70)]
+)
+def test_row_max_is_numpys_row_maximum(shape, dtype, rng):
+    # both branches (narrow arrays through a transposed copy, wide ones not),
+    # with a non-contiguous view, infinities and NaN
+    Z = rng.normal(size=(shape[0], 2 * shape[1])).astype(dtype)[:, ::2]
+    if Z.size > 2:
+        Z.flat[0], Z.flat[1], Z.flat[-1] = -np.inf, np.inf, np.nan
+    out = row_max(Z)
+    assert out.shape == (shape[0], 1) and out.dtype == dtype
+    np.testing.assert_array_equal(out, Z.max(axis=1, keepdims=True))
 
 
 @pytest.mark.parametrize("name", sorted(DERIVATIVES))

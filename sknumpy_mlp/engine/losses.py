@@ -15,7 +15,7 @@ as removing it.
 
 import numpy as np
 
-from .activations import ACTIVATIONS, DERIVATIVES
+from .activations import ACTIVATIONS, DERIVATIVES, row_max
 
 
 def _row_scale(Z, sample_weight):
@@ -54,7 +54,7 @@ def categorical_crossentropy(Z, Y, activation="softmax", sample_weight=None):
     """
     _require(activation, "softmax", "categorical_crossentropy")
     scale, n = _row_scale(Z, sample_weight)
-    shifted = Z - Z.max(axis=1, keepdims=True)
+    shifted = Z - row_max(Z)
     A = np.exp(shifted)
     sums = A.sum(axis=1, keepdims=True)
     A /= sums
