@@ -13,7 +13,8 @@ from .optimizers import in_chunks, make_optimizer
 from .schedules import Schedule
 from .training import train
 
-#: Inputs with at least this many rows are predicted in two threads.
+#: Inputs with at least this many rows are predicted in two threads (by a
+#: network whose products of a row block are small, see NeuralNetwork.logits).
 _PARALLEL_ROWS = 4096
 _POOL = []
 
@@ -228,13 +229,18 @@ class NeuralNetwork:
         row differently depending on where it falls in a matrix product (the
         last rows of a product go through other instructions), so the rows go
         through every product in blocks of :meth:`row_block` rows, all of one
-        shape, the last block padded with zeros. Large inputs are split in two
-        halves computed in two threads (NumPy releases the GIL in products).
+        shape, the last block padded with zeros. A network of narrow layers
+        (16-row blocks) computes large inputs in two halves, in two threads
+        (NumPy releases the GIL in products); with wider layers a block's
+        products are large enough for BLAS to spread over the cores itself,
+        and threads of ours would only compete with it (measured on 10 000
+        rows: 112 ms in one thread against 122 ms in two for (512, 512) hidden
+        layers, 46 against 50 ms for (300, 100)).
         """
         layers = self._checked_layers()
         n_samples = X.shape[0]
         block = self.row_block()
-        if n_samples < _PARALLEL_ROWS:
+        if n_samples < _PARALLEL_ROWS or block > 16:
             return self._block_logits(X, layers, block, check_first)
         half = -(-n_samples // (2 * block)) * block
         parts = _thread_pool().map(
