@@ -226,10 +226,11 @@ class NeuralNetwork:
         before its activation is applied (and may raise).
 
         A row's logits do not depend on the other rows, bitwise: BLAS rounds a
-        row differently depending on where it falls in a matrix product (the
-        last rows of a product go through other instructions), so the rows go
-        through every product in blocks of :meth:`row_block` rows, all of one
-        shape, the last block padded with zeros. A network of narrow layers
+        row differently depending on the shape of the product it is part of
+        (OpenBLAS, for one, has a separate kernel for products of up to about
+        a million multiply-adds), so the rows go through every product in
+        blocks of :meth:`row_block` rows, all of one shape, the last block
+        padded with zeros. A network of narrow layers
         (16-row blocks) computes large inputs in two halves, in two threads
         (NumPy releases the GIL in products); with wider layers a block's
         products are large enough for BLAS to spread over the cores itself,
