@@ -285,16 +285,17 @@ def test_logits_of_any_number_of_rows_match_the_layers_one_by_one(n_rows):
     np.testing.assert_allclose(Z, expected, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("width", [64, 300])
-def test_large_inputs_predict_each_row_as_it_would_alone(width):
-    # 4100 rows: a narrow network (16-row blocks) splits them over two threads,
-    # a wide one (32-row blocks) runs them in one; either way every row,
-    # around the halves' boundary included, is what it is predicted alone
+@pytest.mark.parametrize(("n_inputs", "width"), [(50, 64), (50, 300), (300, 1000)])
+def test_large_inputs_predict_each_row_as_it_would_alone(n_inputs, width):
+    # 4100 rows: the first two networks (16- and 32-row blocks, little work a
+    # block) split them over two threads, the third (10 million multiply-adds
+    # a block) runs them in one; either way every row, around the halves'
+    # boundary included, is what it is predicted alone
     rng = np.random.default_rng(width)
     model = NeuralNetwork()
-    model.add(Layer(50, width, activation="relu", random_state=0))
+    model.add(Layer(n_inputs, width, activation="relu", random_state=0))
     model.add(Layer(width, 10, activation="softmax", random_state=1))
-    X = rng.standard_normal((4100, 50)).astype(np.float32)
+    X = rng.standard_normal((4100, n_inputs)).astype(np.float32)
     P = model.predict(X)
     for i in [0, 1, 2047, 2048, 2049, 2063, 2064, 4095, 4096, 4099]:
         assert model.predict(X[i : i + 1]).tobytes() == P[i : i + 1].tobytes()

@@ -13,9 +13,17 @@ from .optimizers import in_chunks, make_optimizer
 from .schedules import Schedule
 from .training import train
 
-#: Inputs with at least this many rows are predicted in two threads (by a
-#: network whose products of a row block are small, see NeuralNetwork.logits).
+#: Inputs with at least this many rows are predicted in two threads, by a
+#: network whose row block is at most _SPLIT_WORK multiply-adds through all
+#: its layers (see NeuralNetwork.logits).
 _PARALLEL_ROWS = 4096
+#: Above this many multiply-adds a block's products are large enough for BLAS
+#: to spread over the cores itself. Measured on 10 000 rows, one thread of ours
+#: against two: 1.1 million multiply-adds a block (100-300-10) 7.2 against
+#: 4.2 ms, 4-8 million about equal, 10 million (784-400-10) 48 against 52 ms,
+#: 21 million (784-512-512-10) 112 against 122 ms right after a fit, when
+#: OpenBLAS's worker thread is still busy (within 3 % either way when quiet).
+_SPLIT_WORK = 2**23
 _POOL = []
 
 
@@ -230,18 +238,16 @@ class NeuralNetwork:
         (OpenBLAS, for one, has a separate kernel for products of up to about
         a million multiply-adds), so the rows go through every product in
         blocks of :meth:`row_block` rows, all of one shape, the last block
-        padded with zeros. A network of narrow layers
-        (16-row blocks) computes large inputs in two halves, in two threads
-        (NumPy releases the GIL in products); with wider layers a block's
-        products are large enough for BLAS to spread over the cores itself,
-        and threads of ours would only compete with it (measured on 10 000
-        rows: 112 ms in one thread against 122 ms in two for (512, 512) hidden
-        layers, 46 against 50 ms for (300, 100)).
+        padded with zeros. Large inputs are computed in two halves, in two
+        threads (NumPy releases the GIL in products), unless a block is so
+        much work that BLAS spreads its products over the cores itself and
+        threads of ours would only compete with it (``_SPLIT_WORK``).
         """
         layers = self._checked_layers()
         n_samples = X.shape[0]
         block = self.row_block()
-        if n_samples < _PARALLEL_ROWS or block > 16:
+        work = block * sum(layer.n_inputs * layer.n_outputs for layer in layers)
+        if n_samples < _PARALLEL_ROWS or work > _SPLIT_WORK:
             return self._block_logits(X, layers, block, check_first)
         half = -(-n_samples // (2 * block)) * block
         parts = _thread_pool().map(
