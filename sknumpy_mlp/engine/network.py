@@ -27,6 +27,12 @@ _SPLIT_WORK = 2**23
 _POOL = []
 
 
+def _add_scaled(total, values, scratch, scale):
+    """``total += scale * values``, through ``scratch`` (see in_chunks)."""
+    np.multiply(values, scale, out=scratch)
+    total += scratch
+
+
 def _thread_pool():
     """The process's two-thread pool for :meth:`NeuralNetwork.logits` (made on
     first use; a lock is not needed, an extra pool made by a race is harmless)."""
@@ -246,8 +252,11 @@ class NeuralNetwork:
         layers = self._checked_layers()
         n_samples = X.shape[0]
         block = self.row_block()
-        work = block * sum(layer.n_inputs * layer.n_outputs for layer in layers)
-        if n_samples < _PARALLEL_ROWS or work > _SPLIT_WORK:
+        if (
+            n_samples < _PARALLEL_ROWS
+            or block * sum(layer.n_inputs * layer.n_outputs for layer in layers)
+            > _SPLIT_WORK
+        ):
             return self._block_logits(X, layers, block, check_first)
         half = -(-n_samples // (2 * block)) * block
         parts = _thread_pool().map(
@@ -420,12 +429,7 @@ class NeuralNetwork:
         """Add ``scale * W`` to the weight gradients; return the penalty's value."""
         if self._packed is not None:  # one slice holds every weight
             weights, weight_grads, scratch = self._packed
-
-            def add(weights, weight_grads, scratch):
-                np.multiply(weights, scale, out=scratch)
-                weight_grads += scratch
-
-            in_chunks(add, (weights, weight_grads, scratch))
+            in_chunks(_add_scaled, (weight_grads, weights, scratch), scale)
             return 0.5 * scale * float(np.vdot(weights, weights))
         penalty = 0.0
         for i, layer in enumerate(self.layers):
