@@ -65,3 +65,23 @@ def binary_data():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+#: Relative rounding allowed between results computed with other shapes, other
+#: BLAS thread counts or on another machine (a BLAS may sum a product in any
+#: order); bitwise equality is asserted only for the same computation twice.
+ROUNDING = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
+
+
+def assert_agree_to_rounding(actual, expected, dtype, *, scale=None):
+    """``actual`` equals ``expected`` to the rounding of ``dtype`` arithmetic.
+
+    The absolute allowance is relative to ``scale`` (default: the largest
+    ``|expected|``, at least 1): a sum's rounding error is relative to the size
+    of its terms, not of its result, so a value near 0 gets no tighter a bound.
+    Pass the logits' scale when comparing probabilities of large logits.
+    """
+    tol = ROUNDING[np.dtype(dtype)]
+    if scale is None:
+        scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol * scale)

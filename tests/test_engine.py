@@ -3,6 +3,9 @@ import pytest
 import scipy.sparse as sp
 
 from sknumpy_mlp import Layer, NeuralNetwork
+from sknumpy_mlp.engine import network as network_module
+
+from .conftest import assert_agree_to_rounding
 
 
 def _original_network(seed=0):
@@ -271,7 +274,6 @@ def test_divergence_raises_an_error_naming_the_learning_rate(multiclass_data):
 
 @pytest.mark.parametrize("n_rows", [0, 1, 15, 16, 17, 40])
 def test_logits_of_any_number_of_rows_match_the_layers_one_by_one(n_rows):
-    # logits runs rows in padded blocks of 16; the padding must not show, and
     # no rows at all give no rows
     rng = np.random.default_rng(n_rows)
     model = NeuralNetwork()
@@ -285,18 +287,31 @@ def test_logits_of_any_number_of_rows_match_the_layers_one_by_one(n_rows):
     np.testing.assert_allclose(Z, expected, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize(("n_inputs", "width"), [(50, 64), (50, 300), (300, 1000)])
-def test_large_inputs_predict_each_row_as_it_would_alone(n_inputs, width):
-    # 4100 rows: the first two networks (16- and 32-row blocks, little work a
-    # block) split them over two threads, the third (10 million multiply-adds
-    # a block) runs them in one; either way every row, around the halves'
-    # boundary included, is what it is predicted alone
-    rng = np.random.default_rng(width)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_large_inputs_run_in_chunks_of_bounded_memory(monkeypatch, sparse):
+    # 1 MiB chunks (1024 rows of 256 float32 activations): 5000 rows run in
+    # five chunks, the last one short; each row is what it is alone (to
+    # rounding), and no activation array for all rows is ever allocated
+    import tracemalloc
+
+    monkeypatch.setattr(network_module, "_CHUNK_BYTES", 2**20)
+    rng = np.random.default_rng(0)
     model = NeuralNetwork()
-    model.add(Layer(n_inputs, width, activation="relu", random_state=0))
-    model.add(Layer(width, 10, activation="softmax", random_state=1))
-    X = rng.standard_normal((4100, n_inputs)).astype(np.float32)
-    P = model.predict(X)
-    for i in [0, 1, 2047, 2048, 2049, 2063, 2064, 4095, 4096, 4099]:
-        assert model.predict(X[i : i + 1]).tobytes() == P[i : i + 1].tobytes()
+    model.add(Layer(50, 256, activation="relu", random_state=0))
+    model.add(Layer(256, 256, activation="relu", random_state=1))
+    model.add(Layer(256, 10, activation="softmax", random_state=2))
+    X = rng.standard_normal((5000, 50)).astype(np.float32)
+    if sparse:
+        X[rng.random(X.shape) < 0.7] = 0
+        X = sp.csr_matrix(X)
+    tracemalloc.start()
+    try:
+        P = model.predict(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # unchunked, one (5000, 256) float32 activation alone would be 4.9 MiB
+    assert peak < 4 * 2**20
+    for i in [0, 1023, 1024, 1025, 4095, 4096, 4999]:
+        assert_agree_to_rounding(model.predict(X[i : i + 1]), P[i : i + 1], np.float32)
     np.testing.assert_allclose(P.sum(axis=1), 1, rtol=1e-5)

@@ -1,6 +1,5 @@
 """NeuralNetwork: a stack of layers with a loss, trained by back-propagation."""
 
-import concurrent.futures
 import numbers
 import warnings
 
@@ -13,32 +12,15 @@ from .optimizers import in_chunks, make_optimizer
 from .schedules import Schedule
 from .training import train
 
-#: Inputs with at least this many rows are predicted in two threads, by a
-#: network whose row block is at most _SPLIT_WORK multiply-adds through all
-#: its layers (see NeuralNetwork.logits).
-_PARALLEL_ROWS = 4096
-#: Above this many multiply-adds a block's products are large enough for BLAS
-#: to spread over the cores itself. Measured on 10 000 rows, one thread of ours
-#: against two: 1.1 million multiply-adds a block (100-300-10) 7.2 against
-#: 4.2 ms, 4-8 million about equal, 10 million (784-400-10) 48 against 52 ms,
-#: 21 million (784-512-512-10) 112 against 122 ms right after a fit, when
-#: OpenBLAS's worker thread is still busy (within 3 % either way when quiet).
-_SPLIT_WORK = 2**23
-_POOL = []
+#: Rows are predicted in chunks whose widest activation array takes about
+#: this many bytes: it bounds the memory of a prediction, not its rounding.
+_CHUNK_BYTES = 64 * 2**20
 
 
 def _add_scaled(total, values, scratch, scale):
     """``total += scale * values``, through ``scratch`` (see in_chunks)."""
     np.multiply(values, scale, out=scratch)
     total += scratch
-
-
-def _thread_pool():
-    """The process's two-thread pool for :meth:`NeuralNetwork.logits` (made on
-    first use; a lock is not needed, an extra pool made by a race is harmless)."""
-    if not _POOL:
-        _POOL.append(concurrent.futures.ThreadPoolExecutor(2))
-    return _POOL[0]
 
 
 class NeuralNetwork:
@@ -239,74 +221,33 @@ class NeuralNetwork:
         ``check_first(Z)``, if given, sees the first layer's pre-activation
         before its activation is applied (and may raise).
 
-        A row's logits do not depend on the other rows, bitwise: BLAS rounds a
-        row differently depending on the shape of the product it is part of
-        (OpenBLAS, for one, has a separate kernel for products of up to about
-        a million multiply-adds), so the rows go through every product in
-        blocks of :meth:`row_block` rows, all of one shape, the last block
-        padded with zeros. Large inputs are computed in two halves, in two
-        threads (NumPy releases the GIL in products), unless a block is so
-        much work that BLAS spreads its products over the cores itself and
-        threads of ours would only compete with it (``_SPLIT_WORK``).
+        Each layer is one matrix product over the rows, as in scikit-learn's
+        MLP. Inputs so large that an activation array would pass about
+        ``_CHUNK_BYTES`` run in row chunks of that size, to bound memory. A
+        row's result equals its result alone to rounding, not bitwise: BLAS
+        may sum a product in another order for another number of rows.
         """
         layers = self._checked_layers()
+        widest = max(layer.n_outputs for layer in layers)
+        chunk = max(1, _CHUNK_BYTES // (widest * np.dtype(self.dtype).itemsize))
         n_samples = X.shape[0]
-        block = self.row_block()
-        if (
-            n_samples < _PARALLEL_ROWS
-            or block * sum(layer.n_inputs * layer.n_outputs for layer in layers)
-            > _SPLIT_WORK
-        ):
-            return self._block_logits(X, layers, block, check_first)
-        half = -(-n_samples // (2 * block)) * block
-        parts = _thread_pool().map(
-            lambda rows: self._block_logits(X[rows], layers, block, check_first),
-            (slice(0, half), slice(half, n_samples)),
-        )
-        return np.concatenate(list(parts))
-
-    def row_block(self):
-        """Rows per matrix product in :meth:`logits`: 16, or 32 for wide layers.
-
-        Measured on OpenBLAS: with blocks of 16 or 32 rows a row's result does
-        not depend on its place in the block (with 64 it does); wider blocks
-        are faster for wide layers.
-        """
-        widest = max(layer.n_outputs for layer in self.layers)
-        return 16 if widest <= 256 else 32
+        if n_samples <= chunk:
+            return self._chain(X, layers, check_first)
+        Z = np.empty((n_samples, layers[-1].n_outputs), dtype=self.dtype)
+        for start in range(0, n_samples, chunk):
+            rows = slice(start, start + chunk)
+            Z[rows] = self._chain(X[rows], layers, check_first)
+        return Z
 
     @staticmethod
-    def _block_logits(X, layers, block, check_first):
-        n_samples = X.shape[0]
-        if n_samples == 0:
-            return np.empty((0, layers[-1].n_outputs), dtype=layers[-1].dtype)
-        if isinstance(X, np.ndarray):
-            start = 0
-        else:  # sparse: each row of X @ W is its own sum, in its own order
-            Z = layers[0].linear(X)
-            if check_first is not None:
-                check_first(Z)
-            if len(layers) == 1:
-                return Z
-            X, start = layers[0].activate(Z), 1
-        n_full = n_samples // block * block
-        # whole blocks as a (n_blocks, block, width) view, then the padded rest
-        batches = [X[:n_full].reshape(-1, block, X.shape[1])] if n_full else []
-        if n_full < n_samples:
-            rest = np.zeros((1, block, X.shape[1]), dtype=X.dtype)
-            rest[0, : n_samples - n_full] = X[n_full:]
-            batches.append(rest)
-        outputs = []
-        for A in batches:
-            for i in range(start, len(layers)):
-                Z = layers[i].linear(A)
-                if i == 0 and check_first is not None:
-                    check_first(Z)
-                if i == len(layers) - 1:
-                    break
-                A = layers[i].activate(Z)  # dropout is the identity here
-            outputs.append(Z.reshape(-1, Z.shape[-1]))
-        return np.concatenate(outputs)[:n_samples]
+    def _chain(X, layers, check_first):
+        """The output layer's pre-activation for ``X``, layer by layer."""
+        Z = layers[0].linear(X)
+        if check_first is not None:
+            check_first(Z)
+        for layer, following in zip(layers[:-1], layers[1:], strict=True):
+            Z = following.linear(layer.activate(Z))  # dropout is the identity
+        return Z
 
     def predict(self, X):
         """Output of the network (class probabilities for a softmax output).
