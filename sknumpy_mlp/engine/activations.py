@@ -92,9 +92,18 @@ def softmax(Z):
     r"""Row-wise softmax, :math:`f(z)_k = e^{z_k - m} / \sum_j e^{z_j - m}`.
 
     Subtracting the row maximum :math:`m` keeps every exponent <= 0, so no
-    overflow whatever the logits.
+    overflow whatever the logits. Narrow arrays are worked on as a transposed
+    copy, for the reason given in :func:`row_max` (10 000 rows of 10 logits:
+    250 instead of 480 us).
     """
-    Z -= row_max(Z)
+    if Z.shape[1] < 32:
+        T = Z.T.copy()
+        T -= T.max(axis=0)
+        np.exp(T, out=T)
+        T /= T.sum(axis=0)
+        Z[...] = T.T
+        return Z
+    Z -= Z.max(axis=1, keepdims=True)
     np.exp(Z, out=Z)
     Z /= Z.sum(axis=1, keepdims=True)
     return Z
