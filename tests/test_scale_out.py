@@ -53,11 +53,18 @@ def test_grid_search_on_a_local_dask_cluster_equals_the_serial_one(digits):
             on_dask = _search(X, y, n_jobs=-1)
         # the fits ran in the worker processes
         assert len(client.scheduler_info()["workers"]) == 2
+    # Dask's workers run BLAS in one thread, the serial search in two: products
+    # round differently, so the models agree closely, not bitwise, and a
+    # score may move by a sample or two of a fold's ~900
     for key in ("mean_test_score", "split0_test_score", "split1_test_score"):
-        np.testing.assert_array_equal(on_dask.cv_results_[key], serial.cv_results_[key])
+        np.testing.assert_allclose(
+            on_dask.cv_results_[key], serial.cv_results_[key], atol=0.003
+        )
     assert on_dask.best_params_ == serial.best_params_
     best = on_dask.best_estimator_, serial.best_estimator_
-    np.testing.assert_array_equal(best[0].predict_proba(X), best[1].predict_proba(X))
+    np.testing.assert_allclose(
+        best[0].predict_proba(X), best[1].predict_proba(X), atol=1e-4
+    )
 
 
 def test_out_of_core_memmap_example_is_within_a_point_of_in_memory(capsys):
