@@ -10,7 +10,11 @@ over the repeats:
   ``random_state=r`` for both, so the median is over seeds);
 * peak memory of ``fit``: the growth of the process's peak resident set during
   the fit, above what the loaded data already used;
-* ``predict_proba`` time for 1 sample and for 10 000 samples.
+* ``predict_proba`` time for 1 sample and for 10 000 samples;
+* the floor under prediction, measured in the same worker right after ours:
+  the bare chain of matrix products and ReLUs that ``numpy_floor.py`` times
+  (no bias, no validation, no softmax), over the fitted weights and the
+  10 000 test rows in the weights' dtype, and ours / floor.
 
 Usage::
 
@@ -105,6 +109,7 @@ def worker(library, config, dtype, epochs, seed, cache):
         seconds = time.perf_counter() - start
     peak = max(0, _peak_bytes() - rss_before)
     one = X_test[:1]
+    X_test_in_weights = X_test.astype(clf.coefs_[0].dtype)
     clf.predict_proba(one)
     result = {
         "epoch_seconds": seconds / clf.n_iter_,
@@ -114,7 +119,20 @@ def worker(library, config, dtype, epochs, seed, cache):
         "predict_1_us": 1e6 * _median_time(lambda: clf.predict_proba(one), 300),
         "predict_10k_ms": 1e3 * _median_time(lambda: clf.predict_proba(X_test), 9),
     }
+    if library == "ours":
+        result["chain_10k_ms"] = 1e3 * _median_time(
+            lambda: _product_chain(X_test_in_weights, clf.coefs_), 9
+        )
     print(json.dumps(result))
+
+
+def _product_chain(X, weights):
+    """numpy_floor.py's prediction floor: products and ReLUs, nothing else."""
+    A = X @ weights[0]
+    for W in weights[1:]:
+        np.maximum(A, 0, out=A)
+        A = A @ W
+    return A
 
 
 def _run(library, config, dtype, epochs, seed, cache):
@@ -201,7 +219,8 @@ def main(argv=None):
         f"{'config':<10} {'input':<8} {'s/epoch ours':>12} {'sklearn':>8} "
         f"{'ratio':>6} | {'acc ours':>8} {'sklearn':>8} | {'peak MB ours':>12} "
         f"{'sklearn':>8} | {'proba 1 us ours':>15} {'sklearn':>8} {'ratio':>6} | "
-        f"{'10k ms ours':>11} {'sklearn':>8} {'ratio':>6}"
+        f"{'10k ms ours':>11} {'sklearn':>8} {'ratio':>6} | "
+        f"{'floor ms':>8} {'ours/floor':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -233,7 +252,9 @@ def main(argv=None):
                     f"{o['predict_1_us']:>15.0f} {s['predict_1_us']:>8.0f} "
                     f"{o['predict_1_us'] / s['predict_1_us']:>6.2f} | "
                     f"{o['predict_10k_ms']:>11.2f} {s['predict_10k_ms']:>8.2f} "
-                    f"{o['predict_10k_ms'] / s['predict_10k_ms']:>6.2f}",
+                    f"{o['predict_10k_ms'] / s['predict_10k_ms']:>6.2f} | "
+                    f"{o['chain_10k_ms']:>8.2f} "
+                    f"{o['predict_10k_ms'] / o['chain_10k_ms']:>10.2f}",
                     flush=True,
                 )
 

@@ -77,3 +77,19 @@ def test_the_comparison_benchmark_measures_both_libraries(tmp_path):
         assert 0.9 < result["accuracy"] <= 1.0
         assert result["epoch_seconds"] > 0 and result["fit_peak_mb"] >= 0
         assert result["predict_1_us"] > 0 and result["predict_10k_ms"] > 0
+        assert ("chain_10k_ms" in result) == (library == "ours")
+
+
+def test_the_prediction_floor_is_the_networks_product_chain():
+    # bench_vs_sklearn.py's floor column is the logits' own work less the
+    # biases: with zero biases the two agree
+    bench = load_example("bench_vs_sklearn", folder="benchmarks")
+    model = NeuralNetwork()
+    model.add(Layer(6, 5, activation="relu", random_state=0, dtype="float64"))
+    model.add(Layer(5, 4, activation="relu", random_state=1, dtype="float64"))
+    model.add(Layer(4, 3, activation="softmax", random_state=2, dtype="float64"))
+    X = np.random.default_rng(0).standard_normal((50, 6))
+    weights = [layer.weights for layer in model.layers]
+    np.testing.assert_allclose(
+        bench._product_chain(X, weights), model.logits(X), rtol=1e-12, atol=1e-12
+    )
