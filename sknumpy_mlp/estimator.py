@@ -1080,12 +1080,16 @@ class _NotFinite(Exception):
 
 
 def _require_finite(Z):
-    # A NaN or an infinity makes its row's sum non-finite; a matrix-vector
-    # product reads Z four times faster than isfinite does. A finite row whose
-    # sum overflows only sends the input down the checked path.
-    with np.errstate(invalid="ignore", over="ignore"):
-        sums = Z @ np.ones(Z.shape[1], dtype=Z.dtype)
-    if not np.isfinite(sums).all():
+    # For large Z, a NaN or an infinity makes its row's sum non-finite, and a
+    # matrix-vector product reads Z four times faster than isfinite does (a
+    # finite row whose sum overflows only sends the input down the checked
+    # path); for small Z the product's errstate costs more than it saves.
+    if Z.size < 4096:
+        finite = np.isfinite(Z).all()
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            finite = np.isfinite(Z @ np.ones(Z.shape[1], dtype=Z.dtype)).all()
+    if not finite:
         raise _NotFinite
 
 

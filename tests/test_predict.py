@@ -44,12 +44,13 @@ def test_fast_path_matches_the_validated_path(fitted, multiclass_data, dtype):
         (-np.inf, "Input X contains infinity"),
     ],
 )
+@pytest.mark.parametrize("n_rows", [5, 300])  # both ways _require_finite checks
 def test_non_finite_input_is_refused_with_sklearn_message(
-    fitted, multiclass_data, dtype, value, message
+    fitted, multiclass_data, dtype, value, message, n_rows
 ):
     X, _ = multiclass_data
     for column in range(X.shape[1]):  # whatever the feature's weights
-        bad = X[:5].astype(dtype)
+        bad = X[:n_rows].astype(dtype)
         bad[2, column] = value
         for method in (fitted.predict_proba, fitted.predict, fitted.decision_function):
             with pytest.raises(ValueError, match=message):
