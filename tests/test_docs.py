@@ -49,3 +49,17 @@ def test_the_user_guide_documents_every_parameter():
     for name in MLPScratchClassifier().get_params():
         assert f"``{name}``" in guide, name
         assert f"`{name}`" in readme, name
+
+
+def test_the_readme_shows_the_benchmark_table_the_docs_include():
+    # measured figures live in one file, the benchmark's output; the README's
+    # copy of its table must be that file's
+    page = (ROOT / "docs" / "performance.rst").read_text()
+    name = re.search(r"literalinclude:: \.\./benchmarks/(results_[\w-]+\.txt)", page)
+    lines = (ROOT / "benchmarks" / name[1]).read_text().splitlines()
+    table = "\n".join(
+        lines[next(i for i, line in enumerate(lines) if line.startswith("config")) :]
+    )
+    readme = (ROOT / "README.md").read_text()
+    assert f"`benchmarks/{name[1]}`" in readme
+    assert f"```\n{table.strip()}\n```" in readme
