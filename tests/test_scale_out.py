@@ -35,7 +35,7 @@ def _search(X, y, n_jobs):
     return search
 
 
-def test_grid_search_on_a_local_dask_cluster_equals_the_serial_one(digits):
+def test_grid_search_on_a_local_dask_cluster_agrees_with_the_serial_one(digits):
     distributed = pytest.importorskip("dask.distributed")
     X, y = digits
     serial = _search(X, y, n_jobs=1)
