@@ -9,7 +9,27 @@ from ._version import __version__
 from .datasets import load_mnist
 from .engine import Dropout, ImageAugmenter, Layer, NeuralNetwork
 from .estimator import MLPScratchClassifier
-from .persistence import load
+from .persistence import load as _load
+
+
+def load(path):
+    """Read any model file this package writes (never executes code from it).
+
+    Returns
+    -------
+    NeuralNetwork or MLPScratchClassifier
+        Whichever object the file holds.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a valid sknumpy-mlp model file.
+    """
+    return _load(path, _ESTIMATORS)
+
+
+#: The estimator classes a model file may hold, by name.
+_ESTIMATORS = {"MLPScratchClassifier": MLPScratchClassifier}
 
 __all__ = [
     "Dropout",

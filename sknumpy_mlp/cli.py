@@ -378,12 +378,13 @@ def _predict(args):
 
 
 def _info(args):
+    from . import _ESTIMATORS
     from .persistence import describe
 
     if not os.path.isfile(args.model):
         raise _Error(f"no such model file: {args.model}")
     try:
-        info = describe(args.model)
+        info = describe(args.model, _ESTIMATORS)
     except ValueError as exc:
         raise _Error(str(exc)) from exc
     model, layers = info["model"], info["layers"]

@@ -28,6 +28,7 @@ from .engine.layers import Dropout
 from .engine.optimizers import join_state, make_optimizer, split_state
 from .engine.schedules import SCHEDULES, Schedule
 from .engine.training import Validation, train, train_lbfgs
+from .persistence import load_estimator, save_estimator
 
 try:  # scikit-learn >= 1.9
     from sklearn.callback import CallbackSupportMixin
@@ -1057,16 +1058,12 @@ class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         sklearn.exceptions.NotFittedError
             If the estimator is not fitted.
         """
-        from .persistence import save_estimator
-
         save_estimator(self, path)
 
     @classmethod
     def load(cls, path):
         """Read a model written by :meth:`save` (never executes code from the file)."""
-        from .persistence import load_estimator
-
-        return load_estimator(path)
+        return load_estimator(path, cls)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -64,3 +64,68 @@ def test_public_api():
         "__version__",
     }
     assert isinstance(sknumpy_mlp.__version__, str)
+
+
+def _module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _package_imports(path):
+    """Modules of the package that ``path`` imports anywhere (lazily included)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = (
+                    package.rsplit(".", node.level - 1)[0]
+                    if node.level > 1
+                    else package
+                )
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module
+            # "from . import x" names a module x when there is one
+            targets = [
+                f"{module}.{alias.name}"
+                if (PACKAGE.parent / f"{module}.{alias.name}".replace(".", "/"))
+                .with_suffix(".py")
+                .is_file()
+                else module
+                for alias in node.names
+            ]
+        else:
+            continue
+        yield from (t for t in targets if t.split(".")[0] == PACKAGE.name)
+
+
+def test_the_package_has_no_import_circle():
+    # relative and lazy imports count: a circle through a function-level
+    # import still ties two layers together
+    graph = {
+        _module_name(path): set(_package_imports(path)) - {_module_name(path)}
+        for path in PACKAGE.rglob("*.py")
+    }
+    done, stack = set(), []
+
+    def visit(module):
+        if module in stack:
+            cycle = stack[stack.index(module) :] + [module]
+            raise AssertionError("import circle: " + " -> ".join(cycle))
+        if module in done:
+            return
+        stack.append(module)
+        for target in sorted(graph.get(module, ())):
+            visit(target)
+        stack.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+    assert graph["sknumpy_mlp.engine.network"] >= {"sknumpy_mlp.engine.model_file"}
+    engine = {m for m in graph if m.startswith("sknumpy_mlp.engine")}
+    for module in engine:  # the engine imports nothing above it
+        assert graph[module] <= engine, (module, graph[module] - engine)

@@ -10,7 +10,8 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import sknumpy_mlp
 from sknumpy_mlp import Dropout, Layer, MLPScratchClassifier, NeuralNetwork
-from sknumpy_mlp.persistence import FORMAT_VERSION, _digest
+from sknumpy_mlp.engine.model_file import FORMAT_VERSION
+from sknumpy_mlp.engine.model_file import digest as _digest
 
 from .conftest import assert_agree_to_rounding
 

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from . import model_file
 from .activations import ACTIVATIONS
 from .layers import Dropout, Layer, as_generator
 from .losses import LOSSES, check_loss, default_loss
@@ -481,13 +482,30 @@ class NeuralNetwork:
 
     def save(self, path):
         """Write the network to ``path`` as a ``.npz`` file (no pickle)."""
-        from ..persistence import save_network
-
-        save_network(self, path)
+        layers = self._checked_layers()
+        meta = {
+            "class": "NeuralNetwork",
+            "layers": model_file.layer_spec(layers),
+            "dtype": np.dtype(self.dtype).name,
+            "loss": self.loss,
+            "history": [float(c) for c in self.history_],
+        }
+        model_file.write(path, meta, model_file.layer_arrays(layers))
 
     @classmethod
     def load(cls, path):
         """Read a network written by :meth:`save`; never executes code from the file."""
-        from ..persistence import load_network
+        with model_file.ModelFile(path) as f:
+            f.expect("NeuralNetwork")
+            return cls.from_model_file(f)
 
-        return load_network(path)
+    @classmethod
+    def from_model_file(cls, f):
+        """The network held by the opened, validated model file ``f``."""
+        loss = f.meta.get("loss")
+        if loss is not None and loss not in LOSSES:
+            raise f.error(f"it names an unknown loss {loss!r}")
+        network = cls(f.layers(), loss=loss)
+        network.history_ = [float(c) for c in f.meta.get("history", [])]
+        network.package_version_ = f.meta.get("package_version")
+        return network
