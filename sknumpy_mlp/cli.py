@@ -18,12 +18,12 @@ import warnings
 
 import numpy as np
 
+from ._base import HIDDEN_ACTIVATIONS as _HIDDEN_ACTIVATIONS
 from ._version import __version__
-from .engine.activations import ACTIVATIONS
 from .engine.schedules import SCHEDULES
 
 PROG = "sknumpy-mlp"
-HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
+HIDDEN_ACTIVATIONS = sorted(_HIDDEN_ACTIVATIONS)
 
 
 class _Error(Exception):

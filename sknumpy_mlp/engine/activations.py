@@ -35,6 +35,18 @@ def logistic(Z):
     return Z
 
 
+def exp(Z):
+    r"""Exponential, :math:`f(z) = e^z`: the output of Poisson regression (an
+    output activation only, as in scikit-learn's ``MLPRegressor``).
+
+    ``z`` is first capped at the logarithm of the dtype's largest number, so
+    the result is always finite (``e^z`` would overflow to infinity above it).
+    """
+    # (a hair below it: the logarithm itself rounds up in float32)
+    np.minimum(Z, 0.99999 * float(np.log(np.finfo(Z.dtype).max)), out=Z)
+    return np.exp(Z, out=Z)
+
+
 def tanh(Z):
     r"""Hyperbolic tangent, :math:`f(z) = \tanh z`."""
     return np.tanh(Z, out=Z)
@@ -158,6 +170,12 @@ def logistic_derivative(A, grad, Z=None):
     return grad
 
 
+def exp_derivative(A, grad, Z=None):
+    r""":math:`\partial a / \partial z = e^z = a`."""
+    grad *= A
+    return grad
+
+
 def tanh_derivative(A, grad, Z=None):
     r""":math:`\partial a / \partial z = 1 - a^2`."""
     grad *= 1 - A**2
@@ -195,6 +213,7 @@ ACTIVATIONS = {
     "logistic": logistic,
     "tanh": tanh,
     "softmax": softmax,
+    "exp": exp,
 }
 
 DERIVATIVES = {
@@ -206,7 +225,11 @@ DERIVATIVES = {
     "logistic": logistic_derivative,
     "tanh": tanh_derivative,
     "softmax": softmax_derivative,
+    "exp": exp_derivative,
 }
+
+#: Activations for output layers only.
+OUTPUT_ONLY = frozenset({"softmax", "exp"})
 
 #: Activations whose derivative needs the pre-activation ``Z``, not only ``A``.
 NEEDS_PREACTIVATION = frozenset({"gelu"})

@@ -99,17 +99,86 @@ def squared_error(Z, Y, activation="identity", sample_weight=None):
     return _mean(row_losses, scale, n), delta, A
 
 
+def absolute_error(Z, Y, activation="identity", sample_weight=None):
+    r"""Absolute error of the output activation :math:`a = f(z)`.
+
+    .. math::
+        \ell_i = \sum_k |a_{ik} - y_{ik}|,
+        \qquad \frac{\partial \ell_i}{\partial z_i}
+            = f'(z_i) \odot \operatorname{sign}(a_i - y_i)
+    """
+    scale, n = _row_scale(Z, sample_weight)
+    A = ACTIVATIONS[activation](Z.copy())
+    diff = A - Y
+    row_losses = np.abs(diff).sum(axis=1)
+    delta = DERIVATIVES[activation](A, _scaled(np.sign(diff), scale, n), Z)
+    return _mean(row_losses, scale, n), delta, A
+
+
+def huber(Z, Y, activation="identity", sample_weight=None, *, delta=1.0):
+    r"""Huber loss of the output activation :math:`a = f(z)`, with threshold
+    :math:`\delta` (``delta``): quadratic for small residuals, linear beyond.
+
+    .. math::
+        \ell_i = \sum_k \begin{cases} \tfrac12 r_{ik}^2 & |r_{ik}| \le \delta \\
+            \delta (|r_{ik}| - \tfrac12 \delta) & \text{otherwise} \end{cases},
+        \qquad \frac{\partial \ell_i}{\partial z_i}
+            = f'(z_i) \odot \operatorname{clip}(r_i, -\delta, \delta)
+
+    with :math:`r = a - y`.
+    """
+    scale, n = _row_scale(Z, sample_weight)
+    A = ACTIVATIONS[activation](Z.copy())
+    diff = A - Y
+    size = np.abs(diff)
+    row_losses = np.where(
+        size <= delta, 0.5 * diff**2, delta * (size - 0.5 * delta)
+    ).sum(axis=1)
+    clipped = np.clip(diff, -delta, delta)
+    grad = DERIVATIVES[activation](A, _scaled(clipped, scale, n), Z)
+    return _mean(row_losses, scale, n), grad, A
+
+
+def poisson(Z, Y, activation="exp", sample_weight=None):
+    r"""Half Poisson deviance of :math:`a = e^z`, for counts :math:`y \ge 0`
+    (as scikit-learn's ``MLPRegressor(loss='poisson')``).
+
+    .. math::
+        \ell_i = \sum_k y_{ik} \log \frac{y_{ik}}{a_{ik}} - y_{ik} + a_{ik},
+        \qquad \frac{\partial \ell_i}{\partial z_i} = a_i - y_i
+
+    with :math:`0 \log 0 = 0`; computed from :math:`z` as
+    :math:`y \log y - y z - y + e^z`, so it is finite for any finite logits.
+    """
+    _require(activation, "exp", "poisson")
+    scale, n = _row_scale(Z, sample_weight)
+    A = ACTIVATIONS["exp"](Z.copy())
+    y_log_y = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1)), 0)
+    row_losses = (y_log_y - Y * Z - Y + A).sum(axis=1)
+    return _mean(row_losses, scale, n), _scaled(A - Y, scale, n), A
+
+
 LOSSES = {
     "categorical_crossentropy": categorical_crossentropy,
     "binary_crossentropy": binary_crossentropy,
     "squared_error": squared_error,
+    "absolute_error": absolute_error,
+    "huber": huber,
+    "poisson": poisson,
 }
 
 #: The loss used when none is named, by output activation.
 DEFAULT_LOSS = {
     "softmax": "categorical_crossentropy",
     "logistic": "binary_crossentropy",
+    "exp": "poisson",
 }
+
+
+def get_loss(loss):
+    """The loss function named ``loss``; a callable of the same signature (such
+    as ``functools.partial(huber, delta=2.0)``) is returned as it is."""
+    return loss if callable(loss) else LOSSES[loss]
 
 
 def default_loss(output_activation):
@@ -125,6 +194,8 @@ def check_loss(loss, output_activation):
     ValueError
         If ``loss`` is unknown or cannot be used with ``output_activation``.
     """
+    if callable(loss):
+        return
     if loss not in LOSSES:
         raise ValueError(f"Unknown loss {loss!r}; expected one of {sorted(LOSSES)}.")
     needed = {v: k for k, v in DEFAULT_LOSS.items()}.get(loss)

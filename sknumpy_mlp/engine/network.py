@@ -8,7 +8,7 @@ import numpy as np
 from . import model_file
 from .activations import ACTIVATIONS
 from .layers import Dropout, Layer, as_generator
-from .losses import LOSSES, check_loss, default_loss
+from .losses import LOSSES, check_loss, default_loss, get_loss
 from .optimizers import in_chunks, make_optimizer
 from .schedules import Schedule
 from .training import train
@@ -356,7 +356,7 @@ class NeuralNetwork:
         for layer in layers[:-1]:
             A = layer.forward(A, training=True)
         Z = output.linear(A, training=True)
-        value, delta, _ = LOSSES[loss](Z, Y, output.activation, sample_weight)
+        value, delta, _ = get_loss(loss)(Z, Y, output.activation, sample_weight)
         grad = output.backward_linear(delta, input_gradient=len(layers) > 1)
         for i in range(len(layers) - 2, -1, -1):
             grad = layers[i].backward(grad, input_gradient=i > 0)

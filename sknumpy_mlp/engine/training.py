@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .losses import LOSSES
+from .losses import get_loss
 from .optimizers import clip_grad_norm
 from .schedules import reduce_on_plateau
 
@@ -160,7 +160,7 @@ class Validation:
     def evaluate(self, network, loss):
         """``(validation loss, validation score)`` of ``network``."""
         Z = network.logits(self.X)
-        value, _, _ = LOSSES[loss](
+        value, _, _ = get_loss(loss)(
             Z, self.Y, network.layers[-1].activation, self.sample_weight
         )
         return value, float(self.score(Z))

@@ -1,0 +1,840 @@
+"""The shared core of the estimators: parameters, the training drive, prediction.
+
+:class:`BaseMLP` holds everything that a classifier and a regressor built on
+the engine have in common; a subclass adds its output layer, loss, target
+encoding and scoring through a *targets* object (see :meth:`BaseMLP._targets`)
+with ``y``, ``n_outputs``, ``output_activation``, ``labels``, ``stratify``,
+``encode(y, dtype)``, ``scorer(labels, sample_weight)``, ``validation(y_val)``
+and ``fitted_attributes()``.
+"""
+
+import functools
+import time
+import warnings
+import weakref
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from .engine import Layer, NeuralNetwork
+from .engine.activations import ACTIVATIONS, ALIASES, OUTPUT_ONLY, resolve_activation
+from .engine.augmentation import ImageAugmenter
+from .engine.layers import Dropout
+from .engine.optimizers import join_state, make_optimizer, split_state
+from .engine.schedules import SCHEDULES, Schedule
+from .engine.training import Validation, train, train_lbfgs
+from .persistence import load_estimator, save_estimator
+
+try:  # scikit-learn >= 1.9
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - older scikit-learn has no callback API
+
+    class CallbackSupportMixin:
+        """Stand-in: scikit-learn < 1.9 has no callback API."""
+
+
+#: With ``early_stopping='auto'``, early stopping is on above this many samples
+#: (the rule of scikit-learn's HistGradientBoosting estimators).
+AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
+#: With ``dtype='auto'``, float64 input trains in float32 above this many samples.
+AUTO_FLOAT32_MIN_SAMPLES = 10_000
+#: Activations a hidden layer may use (softmax and exp are for output layers).
+HIDDEN_ACTIVATIONS = {
+    name
+    for name in [*ACTIVATIONS, *ALIASES]
+    if name not in OUTPUT_ONLY and name != "linear"
+}
+
+_SHARED_PARAMETERS = (
+    "hidden_layer_sizes",
+    "activation",
+    "solver",
+    "alpha",
+    "batch_size",
+    "learning_rate",
+    "learning_rate_init",
+    "power_t",
+    "max_iter",
+    "shuffle",
+    "random_state",
+    "tol",
+    "verbose",
+    "warm_start",
+    "momentum",
+    "nesterovs_momentum",
+    "early_stopping",
+    "validation_fraction",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "n_iter_no_change",
+    "max_fun",
+    "rho",
+    "weight_decay",
+    "lr_decay_epochs",
+    "lr_decay_factor",
+    "warmup_epochs",
+    "dropout",
+    "max_grad_norm",
+    "max_norm",
+    "augment",
+    "dtype",
+)
+
+
+class BaseMLP(CallbackSupportMixin, BaseEstimator):
+    """Parameters, training and prediction shared by the estimators.
+
+    Not for direct use: see :class:`~sknumpy_mlp.MLPScratchClassifier` and
+    :class:`~sknumpy_mlp.MLPScratchRegressor`.
+    """
+
+    #: Whether ``y`` is numeric (validate_data's ``y_numeric``).
+    _y_numeric = False
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
+        "solver": [StrOptions({"sgd", "adam", "rmsprop", "adamw", "lbfgs"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_decay_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr_decay_factor": [Interval(Real, 0, 1, closed="right")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "augment": [ImageAugmenter, None],
+        "dtype": [StrOptions({"auto", "float32", "float64"})],
+    }
+
+    def __init__(self, **params):
+        # the subclasses list every parameter (scikit-learn reads them from
+        # their signatures) and hand the shared ones down here
+        for name in _SHARED_PARAMETERS:
+            setattr(self, name, params.pop(name))
+        if params:
+            raise TypeError(f"unexpected parameters {sorted(params)}")
+
+    def _check_stochastic(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic solvers; "
+                f"{self.solver!r} is not one."
+            )
+        return True
+
+    def _fit(self, *args, **kwargs):
+        """:meth:`_train`, all or nothing: if it raises, the estimator keeps the
+        fitted state it had before (validate_data sets ``n_features_in_`` and
+        ``feature_names_in_`` early, for one).
+        """
+        before = dict(vars(self))
+        try:
+            return self._train(*args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _train(
+        self,
+        X,
+        y,
+        sample_weight,
+        X_val,
+        y_val,
+        sample_weight_val,
+        *,
+        incremental,
+        classes=None,
+    ):
+        hidden = self._hidden_sizes()
+        activations = self._hidden_activations(len(hidden))
+        dropouts = self._dropout_rates(len(hidden))
+        for name, used in (
+            ("dropout", any(dropouts)),
+            ("augment", self.augment is not None),
+        ):
+            if self.solver == "lbfgs" and used:
+                raise ValueError(
+                    f"{name} needs a stochastic solver: with 'lbfgs' the full-batch "
+                    "loss would change at every evaluation."
+                )
+        fitted = hasattr(self, "coefs_")
+        first_pass = not fitted or (not self.warm_start and not incremental)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=self._y_numeric,
+            reset=first_pass,
+        )
+        if self.augment is not None:
+            if not isinstance(X, np.ndarray):
+                raise ValueError("augment needs dense X (images), not a sparse matrix.")
+            self.augment.check(X.shape[1])
+        dtype = self._training_dtype(X) if first_pass else self.coefs_[0].dtype
+        if self.solver == "lbfgs" or X.shape[0] <= AUTO_FLOAT32_MIN_SAMPLES:
+            X = X.astype(dtype, copy=False)
+        # else X keeps its dtype and each mini-batch is converted on its own:
+        # no second copy of a large data set
+        targets = self._targets(
+            y, first_pass=first_pass, incremental=incremental, classes=classes
+        )
+        Y = targets.encode(targets.y, dtype)
+        sample_weight = self._weights(sample_weight, X, targets, dtype)
+
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=3
+        )
+        if first_pass:
+            network = self._new_network(
+                X.shape[1], hidden, activations, targets, dtype, seeds[0]
+            )
+            previous = _EMPTY_STATE
+        else:
+            network = self._network(copy=True)
+            if [layer.n_outputs for layer in network.layers[:-1]] != hidden:
+                raise ValueError(
+                    "warm_start cannot change hidden_layer_sizes: the fitted network "
+                    f"has {[c.shape[1] for c in self.coefs_[:-1]]}, got {hidden}."
+                )
+            if network.layers[-1].n_outputs != targets.n_outputs:
+                raise ValueError(
+                    f"y has {targets.n_outputs} outputs, but the fitted network has "
+                    f"{network.layers[-1].n_outputs}."
+                )
+            previous = self._state()
+
+        validation = None
+        if X_val is not None or y_val is not None:
+            if incremental:
+                raise ValueError("partial_fit does not take a validation set.")
+            validation = self._own_validation(
+                X_val, y_val, sample_weight_val, targets, dtype
+            )
+        use_early_stopping = not incremental and self._use_early_stopping(
+            X.shape[0], validation is not None
+        )
+        if use_early_stopping and validation is None:
+            X, Y, sample_weight, validation = self._split_validation(
+                X, Y, sample_weight, targets, seeds[1]
+            )
+
+        # L-BFGS opens one more epoch context than it runs (see _run_lbfgs)
+        max_epochs = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
+        callbacks = _Callbacks(self, X, targets.y, network, targets, max_epochs)
+        loss = self._loss(network)
+        if self.solver == "lbfgs":
+            result = self._run_lbfgs(
+                network, X, Y, sample_weight, validation, previous, callbacks, loss
+            )
+        else:
+            result = self._run_stochastic(
+                network,
+                X,
+                Y,
+                sample_weight,
+                validation,
+                previous,
+                callbacks,
+                seeds[2],
+                dropouts,
+                use_early_stopping,
+                loss,
+                max_iter=1 if incremental else self.max_iter,
+            )
+        callbacks.finish()
+
+        self._set_fitted(network, targets, result, previous)
+        if result["interrupted"]:
+            warnings.warn(
+                f"Training was interrupted (Ctrl-C) in epoch {self.n_iter_}; the "
+                "model keeps the weights it had then"
+                + (" (the best validation epoch's)." if use_early_stopping else "."),
+                UserWarning,
+                stacklevel=3,
+            )
+        elif not (incremental or result["converged"] or result["stopped"]):
+            what = "L-BFGS" if self.solver == "lbfgs" else "Stochastic Optimizer"
+            warnings.warn(
+                f"{what}: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _run_stochastic(
+        self,
+        network,
+        X,
+        Y,
+        sample_weight,
+        validation,
+        previous,
+        callbacks,
+        seed,
+        dropouts,
+        early_stopping,
+        loss,
+        max_iter,
+    ):
+        # One random stream for shuffling and dropout masks, saved with the
+        # model, so that a warm start continues it exactly.
+        rng = np.random.default_rng(seed)
+        if previous["shuffle_state"] is not None:
+            rng.bit_generator.state = previous["shuffle_state"]
+        for layer, rate in zip(network.layers, dropouts, strict=False):
+            if rate:
+                layer.dropout = Dropout(rate, random_state=rng)
+        # one flat array of parameters and one of gradients: the optimizer
+        # updates everything in a few vectorised calls per batch
+        shapes = [p.shape for p in network.parameters()]
+        order = network.packed_order()
+        params, grads = network.pack()
+        optimizer = self._make_optimizer(
+            [params], decay=[layer.weights for layer in network.layers]
+        )
+        if previous["optimizer_state"] is not None:
+            optimizer.load_state_dict(join_state(previous["optimizer_state"], order))
+        n_samples = X.shape[0]
+        batch_size = (
+            min(200, n_samples) if self.batch_size == "auto" else self.batch_size
+        )
+        schedule = Schedule(
+            self.learning_rate,
+            self.learning_rate_init,
+            power_t=self.power_t,
+            step_epochs=self.lr_decay_epochs,
+            step_factor=self.lr_decay_factor,
+            total_epochs=self.max_iter,
+            warmup_epochs=self.warmup_epochs,
+        )
+        result = train(
+            network,
+            optimizer,
+            X,
+            Y,
+            max_iter=max_iter,
+            batch_size=min(batch_size, n_samples),
+            loss=loss,
+            schedule=schedule,
+            alpha=self.alpha,
+            rng=rng if self.shuffle else None,
+            sample_weight=sample_weight,
+            max_grad_norm=self.max_grad_norm,
+            max_norm=self.max_norm,
+            augment=None
+            if self.augment is None
+            # checked against X in _train: no need to validate every batch
+            else functools.partial(self.augment.distort, rng=rng),
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            first_epoch=previous["n_iter"] + 1,
+            schedule_epoch=previous["n_iter"],
+            samples_seen=previous["t"],
+            validation=validation,
+            monitor="loss" if self.scoring == "loss" else "score",
+            stop_on_validation=early_stopping,
+            on_epoch_begin=callbacks.begin,
+            on_epoch_end=callbacks.end,
+            gradients=[grads],
+        )
+        network.clear()
+        result["optimizer_state"] = split_state(optimizer.state_dict(), shapes, order)
+        result["shuffle_state"] = rng.bit_generator.state
+        return result
+
+    def _run_lbfgs(
+        self, network, X, Y, sample_weight, validation, previous, callbacks, loss
+    ):
+        history = []
+        start = [time.perf_counter()]
+
+        def on_iteration(iteration, loss):
+            epoch = previous["n_iter"] + iteration
+            record = {
+                "epoch": epoch,
+                "loss": loss,
+                "validation_loss": None,
+                "validation_score": None,
+                "learning_rate": None,
+            }
+            if validation is not None:
+                val_loss, val_score = validation.evaluate(network, loss)
+                record.update(validation_loss=val_loss, validation_score=val_score)
+            record["seconds"] = time.perf_counter() - start[0]
+            start[0] = time.perf_counter()
+            history.append(record)
+            return callbacks.end(record, begin_next=True)
+
+        callbacks.begin(previous["n_iter"] + 1)
+        result = train_lbfgs(
+            network,
+            X,
+            Y,
+            loss=loss,
+            alpha=self.alpha,
+            sample_weight=sample_weight,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            on_iteration=on_iteration,
+        )
+        callbacks.close_open_epoch()
+        result.update(
+            history=history,
+            samples_seen=previous["t"] + X.shape[0] * result["n_iter"],
+            optimizer_state=None,
+            shuffle_state=None,
+        )
+        return result
+
+    def _set_fitted(self, network, targets, result, previous):
+        """Set every fitted attribute at once, after training succeeded."""
+        for name, value in targets.fitted_attributes().items():
+            setattr(self, name, value)
+        self.coefs_ = [layer.weights for layer in network.layers]
+        self.intercepts_ = [layer.biases for layer in network.layers]
+        self.t_ = result["samples_seen"]
+        self._set_history(previous["history"] + result["history"])
+        self.n_layers_ = len(network.layers) + 1
+        self.out_activation_ = network.layers[-1].activation
+        self._optimizer_state = result["optimizer_state"]
+        self._optimizer_solver = self.solver
+        self._shuffle_state = result["shuffle_state"]
+
+    def _set_history(self, history):
+        """``history_`` and the attributes derived from it."""
+        self.history_ = history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [r["loss"] for r in history]
+        self.loss_ = self.loss_curve_[-1] if history else float("nan")
+        if any(r["validation_score"] is not None for r in history):
+            self.validation_scores_ = [r["validation_score"] for r in history]
+            self.validation_loss_curve_ = [r["validation_loss"] for r in history]
+            # epochs without a validation set (e.g. a later partial_fit) hold None
+            self.best_validation_score_ = max(
+                s for s in self.validation_scores_ if s is not None
+            )
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.validation_loss_curve_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = min(self.loss_curve_) if history else None
+
+    def _state(self):
+        """What a warm start or partial_fit continues from."""
+        same_solver = getattr(self, "_optimizer_solver", None) == self.solver
+        return {
+            "n_iter": self.n_iter_,
+            "t": self.t_,
+            "history": list(self.history_),
+            "optimizer_state": self._optimizer_state if same_solver else None,
+            "shuffle_state": self._shuffle_state,
+        }
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
+        for size in sizes:
+            if (
+                isinstance(size, bool)
+                or not isinstance(size, Integral | np.integer)
+                or size <= 0
+            ):
+                raise ValueError(
+                    f"hidden_layer_sizes must be positive integers, got "
+                    f"{self.hidden_layer_sizes!r}."
+                )
+        return [int(size) for size in sizes]
+
+    def _per_hidden_layer(self, name, n_hidden, what):
+        """Parameter ``name`` as one value per hidden layer (one given: all)."""
+        value = getattr(self, name)
+        if isinstance(value, str | Real):
+            return [value] * n_hidden
+        if len(value) != n_hidden:
+            raise ValueError(
+                f"{name} has {len(value)} {what} but there are {n_hidden} hidden "
+                f"layers: give one, or one per hidden layer."
+            )
+        return list(value)
+
+    def _hidden_activations(self, n_hidden):
+        names = self._per_hidden_layer("activation", n_hidden, "entries")
+        for name in names:
+            if name not in HIDDEN_ACTIVATIONS:
+                raise ValueError(
+                    f"Unknown activation {name!r} in activation={self.activation!r}; "
+                    f"expected names from {sorted(HIDDEN_ACTIVATIONS)}."
+                )
+        return [resolve_activation(name) for name in names]
+
+    def _dropout_rates(self, n_hidden):
+        rates = self._per_hidden_layer("dropout", n_hidden, "rates")
+        for rate in rates:
+            if (
+                isinstance(rate, bool)
+                or not isinstance(rate, Real)
+                or not (0 <= rate < 1)
+            ):
+                raise ValueError(
+                    f"Every dropout rate must be in [0, 1), got {self.dropout!r}."
+                )
+        return [float(rate) for rate in rates]
+
+    def _training_dtype(self, X):
+        if self.dtype != "auto":
+            return np.dtype(self.dtype)
+        if X.dtype == np.float32 or X.shape[0] > AUTO_FLOAT32_MIN_SAMPLES:
+            return np.dtype(np.float32)
+        return np.dtype(np.float64)
+
+    def _weights(self, sample_weight, X, targets, dtype):
+        """The rows' weights in the training dtype, or None."""
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        ).astype(dtype)
+
+    def _use_early_stopping(self, n_samples, has_validation_set):
+        if self.solver == "lbfgs":
+            if self.early_stopping is True:
+                raise ValueError(
+                    "early_stopping=True needs a stochastic solver; 'lbfgs' trains "
+                    "on the full batch and stops on tol, max_iter and max_fun."
+                )
+            return False
+        if self.early_stopping == "auto":
+            return has_validation_set or n_samples > AUTO_EARLY_STOPPING_MIN_SAMPLES
+        return bool(self.early_stopping)
+
+    def _split_validation(self, X, Y, sample_weight, targets, seed):
+        stratify = targets.stratify
+        arrays = [X, Y, targets.labels]
+        if sample_weight is not None:
+            arrays.append(sample_weight)
+        try:
+            parts = train_test_split(
+                *arrays,
+                test_size=self.validation_fraction,
+                random_state=seed,
+                stratify=stratify,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot hold out validation_fraction={self.validation_fraction} of "
+                f"the data for early stopping: {exc}"
+            ) from exc
+        X_train, X_val, Y_train, Y_val, _, labels_val = parts[:6]
+        w_train = w_val = None
+        if sample_weight is not None:
+            w_train, w_val = parts[6:8]
+        score = targets.scorer(labels_val, w_val)
+        X_val = X_val.astype(Y_val.dtype, copy=False)  # the network's dtype
+        return X_train, Y_train, w_train, Validation(X_val, Y_val, score, w_val)
+
+    def _own_validation(self, X_val, y_val, sample_weight_val, targets, dtype):
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together.")
+        X_val = validate_data(
+            self,
+            X_val,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        ).astype(dtype, copy=False)
+        y_val = np.asarray(y_val)
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}."
+            )
+        val_targets = targets.validation(y_val)
+        w_val = None
+        if sample_weight_val is not None:
+            w_val = _check_sample_weight(
+                sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
+            ).astype(dtype)
+        score = targets.scorer(val_targets.labels, w_val)
+        return Validation(X_val, val_targets.encode(val_targets.y, dtype), score, w_val)
+
+    def _new_network(self, n_features, hidden, activations, targets, dtype, seed):
+        rng = np.random.default_rng(seed)
+        sizes = [n_features, *hidden, targets.n_outputs]
+        activations = [*activations, targets.output_activation]
+        return NeuralNetwork(
+            Layer(n_in, n_out, activation=act, random_state=rng, dtype=dtype)
+            for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations, strict=True)
+        )
+
+    def _loss(self, network):
+        """The training loss: a registry name, or a callable of that signature."""
+        return network.loss_name
+
+    def _network(self, copy=False, dtype=None):
+        """The fitted network, built around ``coefs_`` and ``intercepts_``.
+
+        The arrays are shared unless ``copy`` is true or ``dtype`` differs.
+        """
+        activations = self._hidden_activations(len(self.coefs_) - 1)
+        activations.append(self.out_activation_)
+        dtype = self.coefs_[0].dtype if dtype is None else dtype
+        arrays = (*self.coefs_, *self.intercepts_)
+        shared = not copy and all(a.dtype == dtype for a in arrays)
+        if shared:
+            # Reused from call to call (building it is a quarter of the time
+            # of a one-row prediction): it holds the very arrays of coefs_ and
+            # intercepts_, so the key notices any array or activation replaced.
+            # Kept outside the estimator, whose __dict__ predict must not touch.
+            key = (tuple(map(id, arrays)), tuple(activations))
+            try:
+                cached = _NETWORKS.get(self)
+            except TypeError:  # a subclass made unhashable: build it each time
+                cached, shared = None, False
+            if cached is not None and cached[0] == key:
+                return cached[1]
+        layers = [
+            Layer.from_arrays(
+                w.astype(dtype, copy=copy), b.astype(dtype, copy=copy), activation
+            )
+            for w, b, activation in zip(
+                self.coefs_, self.intercepts_, activations, strict=True
+            )
+        ]
+        network = NeuralNetwork(layers)
+        if shared:
+            _NETWORKS[self] = (key, network)
+        return network
+
+    def _make_optimizer(self, params, decay):
+        options = {"learning_rate": self.learning_rate_init}
+        if self.solver == "sgd":
+            options.update(momentum=self.momentum, nesterov=self.nesterovs_momentum)
+        elif self.solver == "rmsprop":
+            options.update(rho=self.rho, epsilon=self.epsilon)
+        else:
+            options.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+            if self.solver == "adamw":
+                options.update(weight_decay=self.weight_decay, decay=decay)
+        return make_optimizer(self.solver, params, **options)
+
+    def _print_epoch(self, record):
+        line = f"Iteration {record['epoch']}, loss = {record['loss']:.8f}"
+        if record["validation_score"] is not None:
+            line += (
+                f", validation loss = {record['validation_loss']:.6f}"
+                f", validation score = {record['validation_score']:.6f}"
+            )
+        print(f"{line} ({record['seconds']:.2f} s)")
+
+    # -------------------------------------------------------------- predict
+
+    def _logits(self, X):
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
+        # Computed in the dtype the network was trained in (float32 for large
+        # data, see dtype): converting a batch of rows costs less than
+        # converting every weight, and float32 products are twice as fast.
+        dtype = self.coefs_[0].dtype
+        if self._is_plain_array(X):
+            try:
+                network = self._network()
+                logits = network.logits(
+                    X.astype(dtype, copy=False), check_first=_require_finite
+                )
+            except _NotFinite:
+                if np.isfinite(X).all():  # finite input that overflowed
+                    logits = network.logits(X.astype(dtype, copy=False))
+                else:
+                    logits = None  # validate_data below raises its error
+            if logits is not None:
+                return logits.astype(np.float64, copy=False)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        logits = self._network().logits(X.astype(dtype, copy=False))
+        # The output activation runs in float64, so that probabilities near 0 or
+        # 1 keep their precision and agree with predict_log_proba.
+        return logits.astype(np.float64, copy=False)
+
+    def _is_plain_array(self, X):
+        """Whether ``X`` needs none of validate_data's conversions.
+
+        A 2-D float ndarray of the fitted width, for an estimator fitted
+        without feature names: only finiteness is left to check, which
+        :meth:`_logits` does on the first layer's pre-activation, a NaN or an
+        infinity in a row makes that whole row non-finite, and it is
+        ``n_features / width`` times smaller than ``X``.
+        """
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype.type in (np.float32, np.float64)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+        )
+
+    # ---------------------------------------------------------- persistence
+
+    def save(self, path):
+        """Write the fitted model to ``path`` as a pickle-free ``.npz`` file.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        """
+        save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by :meth:`save` (never executes code from the file)."""
+        return load_estimator(path, cls)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class _NotFinite(Exception):
+    """A first-layer pre-activation with NaN or infinity (see ``_logits``)."""
+
+
+def _require_finite(Z):
+    # For large Z, a NaN or an infinity makes its row's sum non-finite, and a
+    # matrix-vector product reads Z four times faster than isfinite does (a
+    # finite row whose sum overflows only sends the input down the checked
+    # path); for small Z the product's errstate costs more than it saves.
+    if Z.size < 4096:
+        finite = np.isfinite(Z).all()
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            finite = np.isfinite(Z @ np.ones(Z.shape[1], dtype=Z.dtype)).all()
+    if not finite:
+        raise _NotFinite
+
+
+#: The network each fitted estimator last predicted with, with its key (see
+#: ``MLPScratchClassifier._network``); an entry goes with its estimator.
+_NETWORKS = weakref.WeakKeyDictionary()
+_EMPTY_STATE = {
+    "n_iter": 0,
+    "t": 0,
+    "history": [],
+    "optimizer_state": None,
+    "shuffle_state": None,
+}
+
+
+class _Callbacks:
+    """Verbose printing and scikit-learn's callback API (>= 1.9), per epoch."""
+
+    def __init__(self, estimator, X, y, network, targets, max_epochs):
+        self.estimator = estimator
+        self.X, self.y = X, y
+        self.network = network
+        self.targets = targets
+        self.context = None
+        self.epoch_context = None
+        if hasattr(estimator, "_init_callback_context"):
+            self.context = estimator._init_callback_context(max_subtasks=max_epochs)
+            self.context.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+
+    def _fitted_attributes(self):
+        """Attributes that make a copy of the estimator predict like the network."""
+        layers = self.network.layers
+        return {
+            **self.targets.fitted_attributes(),
+            "coefs_": [layer.weights.copy() for layer in layers],
+            "intercepts_": [layer.biases.copy() for layer in layers],
+            "out_activation_": layers[-1].activation,
+            "n_layers_": len(layers) + 1,
+        }
+
+    def begin(self, epoch):
+        if self.context is not None:
+            self.epoch_context = self.context.subcontext(task_name="epoch")
+            self.epoch_context.call_on_fit_task_begin(
+                estimator=self.estimator, X=self.X, y=self.y
+            )
+
+    def end(self, record, begin_next=False):
+        if self.estimator.verbose:
+            self.estimator._print_epoch(record)
+        stop = False
+        if self.epoch_context is not None:
+            stop = self.epoch_context.call_on_fit_task_end(
+                estimator=self.estimator,
+                X=self.X,
+                y=self.y,
+                reconstruction_attributes=self._fitted_attributes,
+            )
+            self.epoch_context = None
+            if begin_next and not stop:
+                self.begin(record["epoch"] + 1)
+        return stop
+
+    def close_open_epoch(self):
+        """End an epoch context that was begun but never ran (L-BFGS's last)."""
+        if self.epoch_context is not None:
+            self.epoch_context.call_on_fit_task_end(estimator=self.estimator)
+            self.epoch_context = None
+
+    def finish(self):
+        if self.context is not None:
+            self.context.call_on_fit_task_end(
+                estimator=self.estimator,
+                X=self.X,
+                y=self.y,
+                reconstruction_attributes=self._fitted_attributes,
+            )
