@@ -10,6 +10,7 @@ from .datasets import load_mnist
 from .engine import Dropout, ImageAugmenter, Layer, NeuralNetwork
 from .estimator import MLPScratchClassifier
 from .persistence import load as _load
+from .regressor import MLPScratchRegressor
 
 
 def load(path):
@@ -17,7 +18,7 @@ def load(path):
 
     Returns
     -------
-    NeuralNetwork or MLPScratchClassifier
+    NeuralNetwork, MLPScratchClassifier or MLPScratchRegressor
         Whichever object the file holds.
 
     Raises
@@ -29,13 +30,17 @@ def load(path):
 
 
 #: The estimator classes a model file may hold, by name.
-_ESTIMATORS = {"MLPScratchClassifier": MLPScratchClassifier}
+_ESTIMATORS = {
+    "MLPScratchClassifier": MLPScratchClassifier,
+    "MLPScratchRegressor": MLPScratchRegressor,
+}
 
 __all__ = [
     "Dropout",
     "ImageAugmenter",
     "Layer",
     "MLPScratchClassifier",
+    "MLPScratchRegressor",
     "NeuralNetwork",
     "__version__",
     "load",

@@ -101,6 +101,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     #: Whether ``y`` is numeric (validate_data's ``y_numeric``).
     _y_numeric = False
+    #: Weight initialiser of every layer; None: the engine's default by
+    #: activation (He for ReLU, Glorot otherwise).
+    _initializer = None
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
@@ -445,6 +448,16 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         self._optimizer_solver = self.solver
         self._shuffle_state = result["shuffle_state"]
 
+    def _restore_fitted(self, attributes, *, history, optimizer, shuffle_state):
+        """Take the fitted state read from a model file (see persistence.py):
+        public attributes, the history, ``(solver, state)`` of the optimizer and
+        the random stream, so that predictions and warm starts continue."""
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        self._set_history(history)
+        self._optimizer_solver, self._optimizer_state = optimizer
+        self._shuffle_state = shuffle_state
+
     def _set_history(self, history):
         """``history_`` and the attributes derived from it."""
         self.history_ = history
@@ -607,7 +620,14 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         sizes = [n_features, *hidden, targets.n_outputs]
         activations = [*activations, targets.output_activation]
         return NeuralNetwork(
-            Layer(n_in, n_out, activation=act, random_state=rng, dtype=dtype)
+            Layer(
+                n_in,
+                n_out,
+                activation=act,
+                initializer=self._initializer,
+                random_state=rng,
+                dtype=dtype,
+            )
             for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations, strict=True)
         )
 
@@ -683,9 +703,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         if self._is_plain_array(X):
             try:
                 network = self._network()
-                logits = network.logits(
-                    X.astype(dtype, copy=False), check_first=_require_finite
-                )
+                # a NaN or an infinity in X makes the first product warn
+                # ("invalid value") before _require_finite sees it
+                with np.errstate(invalid="ignore"):
+                    logits = network.logits(
+                        X.astype(dtype, copy=False), check_first=_require_finite
+                    )
             except _NotFinite:
                 if np.isfinite(X).all():  # finite input that overflowed
                     logits = network.logits(X.astype(dtype, copy=False))

@@ -11,6 +11,8 @@ import os
 import warnings
 
 import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from .engine import NeuralNetwork
 from .engine.augmentation import ImageAugmenter
@@ -20,15 +22,29 @@ from .engine.training import HISTORY_KEYS
 # ------------------------------------------------------------------- writing
 
 
-def save_estimator(estimator, path):
-    """Write a fitted :class:`MLPScratchClassifier` to ``path``."""
-    from sklearn.utils.validation import check_is_fitted
+def file_class(cls):
+    """The class name a model file records for estimator class ``cls``."""
+    return (
+        "MLPScratchRegressor"
+        if issubclass(cls, RegressorMixin)
+        else ("MLPScratchClassifier")
+    )
 
+
+def save_estimator(estimator, path):
+    """Write a fitted estimator to ``path``."""
     check_is_fitted(estimator)
     network = estimator._network()
     arrays = layer_arrays(network.layers)
-    classes = estimator.classes_
-    arrays["classes"] = _plain(classes)
+    regressor = isinstance(estimator, RegressorMixin)
+    fitted = {"n_features_in_": int(estimator.n_features_in_), "t_": int(estimator.t_)}
+    if regressor:
+        fitted["n_outputs"] = int(estimator.n_outputs_)
+    else:
+        classes = estimator.classes_
+        arrays["classes"] = _plain(classes)
+        fitted["multilabel"] = bool(estimator._multilabel)
+        fitted["classes_object"] = classes.dtype == object
     has_names = hasattr(estimator, "feature_names_in_")
     if has_names:
         arrays["feature_names"] = _plain(estimator.feature_names_in_)
@@ -41,18 +57,13 @@ def save_estimator(estimator, path):
         for key in optimizer["arrays"]:
             for i, array in enumerate(state[key]):
                 arrays[f"optimizer_{key}_{i}"] = array
+    fitted["has_feature_names"] = has_names
     meta = {
-        "class": "MLPScratchClassifier",
+        "class": file_class(type(estimator)),
         "layers": layer_spec(network.layers),
         "dtype": np.dtype(network.dtype).name,
         "params": _encode_params(estimator.get_params(deep=False)),
-        "fitted": {
-            "n_features_in_": int(estimator.n_features_in_),
-            "t_": int(estimator.t_),
-            "multilabel": bool(estimator._multilabel),
-            "classes_object": classes.dtype == object,
-            "has_feature_names": has_names,
-        },
+        "fitted": fitted,
         "history": [_json_record(r) for r in estimator.history_],
         "optimizer": optimizer,
         "shuffle_state": estimator._shuffle_state,
@@ -233,7 +244,7 @@ def load_estimator(source, cls):
         with ModelFile(source) as f:
             return load_estimator(f, cls)
     f = source
-    f.expect(cls.__name__)
+    f.expect(file_class(cls))
     meta = f.meta
     params = meta.get("params")
     fitted = meta.get("fitted")
@@ -255,6 +266,61 @@ def load_estimator(source, cls):
 
     layers = f.layers()
     n_outputs = layers[-1].n_outputs
+    if issubclass(cls, RegressorMixin):
+        targets, expected_out = _regression_targets(f, est, fitted, n_outputs)
+    else:
+        targets, expected_out = _class_targets(f, fitted, n_outputs)
+    n_features = fitted.get("n_features_in_")
+    if n_features != layers[0].n_inputs:
+        raise f.error(
+            f"n_features_in_={n_features!r} does not match the first layer's "
+            f"{layers[0].n_inputs} inputs"
+        )
+    try:
+        hidden = est._hidden_sizes()
+        activations = est._hidden_activations(len(hidden))
+    except ValueError as exc:
+        raise f.error(f"its hyper-parameters are invalid ({exc})") from exc
+    if [layer.n_outputs for layer in layers[:-1]] != hidden:
+        raise f.error("its layer sizes do not match hidden_layer_sizes")
+    if (
+        layers[-1].activation != expected_out
+        or [layer.activation for layer in layers[:-1]] != activations
+    ):
+        raise f.error("its layer activations do not match its hyper-parameters")
+
+    attributes = {
+        **targets,
+        "n_features_in_": n_features,
+        "coefs_": [layer.weights for layer in layers],
+        "intercepts_": [layer.biases for layer in layers],
+        "n_layers_": len(layers) + 1,
+        "out_activation_": expected_out,
+        "package_version_": meta.get("package_version"),
+    }
+    if fitted.get("has_feature_names"):
+        names = f.array("feature_names", kinds="U", shape=(n_features,))
+        attributes["feature_names_in_"] = names.astype(object)
+    history = meta.get("history")
+    if not isinstance(history, list) or not all(
+        isinstance(r, dict) and set(r) == set(HISTORY_KEYS) for r in history
+    ):
+        raise f.error("its training history is missing or malformed")
+    try:
+        attributes["t_"] = int(fitted["t_"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise f.error(f"its fitted state is incomplete ({exc})") from exc
+    est._restore_fitted(
+        attributes,
+        history=history,
+        optimizer=_optimizer(f, attributes),
+        shuffle_state=meta.get("shuffle_state"),
+    )
+    return est
+
+
+def _class_targets(f, fitted, n_outputs):
+    """A classifier's target attributes, and the output activation they imply."""
     multilabel = bool(fitted.get("multilabel"))
     classes = f.array("classes", kinds="biufU")
     n_classes = n_outputs if multilabel else max(n_outputs, 2)
@@ -269,54 +335,22 @@ def load_estimator(source, cls):
         )
     if fitted.get("classes_object"):
         classes = classes.astype(object)
-    n_features = fitted.get("n_features_in_")
-    if n_features != layers[0].n_inputs:
+    attributes = {"classes_": classes, "_multilabel": multilabel}
+    attributes["n_outputs_"] = n_outputs
+    return attributes, "logistic" if multilabel or n_outputs == 1 else "softmax"
+
+
+def _regression_targets(f, est, fitted, n_outputs):
+    """A regressor's target attributes, and the output activation they imply."""
+    if fitted.get("n_outputs") != n_outputs:
         raise f.error(
-            f"n_features_in_={n_features!r} does not match the first layer's "
-            f"{layers[0].n_inputs} inputs"
+            f"n_outputs={fitted.get('n_outputs')!r} does not match the output "
+            f"layer's {n_outputs} units"
         )
-    expected_out = "logistic" if multilabel or n_outputs == 1 else "softmax"
-    try:
-        hidden = est._hidden_sizes()
-        activations = est._hidden_activations(len(hidden))
-    except ValueError as exc:
-        raise f.error(f"its hyper-parameters are invalid ({exc})") from exc
-    if [layer.n_outputs for layer in layers[:-1]] != hidden:
-        raise f.error("its layer sizes do not match hidden_layer_sizes")
-    if (
-        layers[-1].activation != expected_out
-        or [layer.activation for layer in layers[:-1]] != activations
-    ):
-        raise f.error("its layer activations do not match its hyper-parameters")
-
-    est.classes_ = classes
-    est._multilabel = multilabel
-    est.n_features_in_ = n_features
-    if fitted.get("has_feature_names"):
-        names = f.array("feature_names", kinds="U", shape=(n_features,))
-        est.feature_names_in_ = names.astype(object)
-    est.coefs_ = [layer.weights for layer in layers]
-    est.intercepts_ = [layer.biases for layer in layers]
-    history = meta.get("history")
-    if not isinstance(history, list) or not all(
-        isinstance(r, dict) and set(r) == set(HISTORY_KEYS) for r in history
-    ):
-        raise f.error("its training history is missing or malformed")
-    try:
-        est.t_ = int(fitted["t_"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise f.error(f"its fitted state is incomplete ({exc})") from exc
-    est._set_history(history)
-    est.n_layers_ = len(layers) + 1
-    est.n_outputs_ = n_outputs
-    est.out_activation_ = expected_out
-    est._optimizer_solver, est._optimizer_state = _optimizer(f, est)
-    est._shuffle_state = meta.get("shuffle_state")
-    est.package_version_ = meta.get("package_version")
-    return est
+    return {"n_outputs_": n_outputs}, "exp" if est.loss == "poisson" else "identity"
 
 
-def _optimizer(f, est):
+def _optimizer(f, attributes):
     spec = f.meta.get("optimizer")
     if spec is None:
         return None, None
@@ -324,7 +358,9 @@ def _optimizer(f, est):
         raise f.error("its optimizer state is malformed")
     state = {k: v for k, v in spec.items() if k not in ("solver", "arrays")}
     params = [
-        p for w, b in zip(est.coefs_, est.intercepts_, strict=True) for p in (w, b)
+        p
+        for w, b in zip(attributes["coefs_"], attributes["intercepts_"], strict=True)
+        for p in (w, b)
     ]
     for key in spec["arrays"]:
         if key not in ("ms", "vs", "velocities"):

@@ -111,7 +111,7 @@ def test_info_describes_and_verifies_the_file(digits_model):
     lines = run("info", digits_model[0]).stdout
     assert "architecture:   64 -> 32 (relu) -> 10 (softmax)" in lines
     assert "parameters:     2,410" in lines  # 65 * 32 + 33 * 10
-    assert "format version: 1" in lines
+    assert "format version: 2" in lines
     assert "integrity:      OK, SHA-256 of all" in lines
     assert "classes:        10: 0 1 2 3 4 5 6 7 8 9" in lines
 

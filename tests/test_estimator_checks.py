@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknumpy_mlp import MLPScratchClassifier
+from sknumpy_mlp import MLPScratchClassifier, MLPScratchRegressor
 
 # The checks fit many tiny, noisy data sets for the default 200 epochs; not
 # converging there is expected and is not what these checks are about.
@@ -14,7 +14,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 # rounding differs between repeated and weighted rows, and dropout masks are
 # drawn per row; tests/test_training.py covers them.)
 ESTIMATORS = [
-    MLPScratchClassifier(solver=solver, random_state=0)
+    Estimator(solver=solver, random_state=0)
+    for Estimator in (MLPScratchClassifier, MLPScratchRegressor)
     for solver in ("adam", "sgd", "rmsprop", "adamw", "lbfgs")
 ]
 

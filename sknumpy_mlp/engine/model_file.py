@@ -37,7 +37,8 @@ from .layers import Dropout, Layer
 
 FORMAT_NAME = "sknumpy-mlp"
 #: Version of the file layout written by this package; see docs/model_files.rst.
-FORMAT_VERSION = 1
+#: 2 added regressors (class ``MLPScratchRegressor``); version 1 files still load.
+FORMAT_VERSION = 2
 FLOAT_DTYPES = ("float32", "float64")
 
 
