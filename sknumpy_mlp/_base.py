@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -133,7 +133,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        # np.inf: never stop on a plateau (as scikit-learn)
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "rho": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -202,6 +206,18 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 )
         fitted = hasattr(self, "coefs_")
         first_pass = not fitted or (not self.warm_start and not incremental)
+        if incremental and (
+            self.early_stopping is True
+            or (fitted and getattr(self, "validation_scores_", None) is not None)
+        ):
+            raise ValueError(
+                "partial_fit does not support early_stopping=True"
+                + (
+                    ""
+                    if self.early_stopping is True
+                    else " (nor continues a fit that stopped early on a validation set)"
+                )
+            )
         X, y = validate_data(
             self,
             X,
@@ -292,7 +308,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         self._set_fitted(network, targets, result, previous)
         if result["interrupted"]:
             warnings.warn(
-                f"Training was interrupted (Ctrl-C) in epoch {self.n_iter_}; the "
+                f"Training was interrupted (Ctrl-C) in epoch {len(self.history_)}; the "
                 "model keeps the weights it had then"
                 + (" (the best validation epoch's)." if use_early_stopping else "."),
                 UserWarning,
@@ -441,27 +457,32 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         self.coefs_ = [layer.weights for layer in network.layers]
         self.intercepts_ = [layer.biases for layer in network.layers]
         self.t_ = result["samples_seen"]
-        self._set_history(previous["history"] + result["history"])
+        self._set_history(
+            previous["history"] + result["history"], n_iter=len(result["history"])
+        )
         self.n_layers_ = len(network.layers) + 1
         self.out_activation_ = network.layers[-1].activation
         self._optimizer_state = result["optimizer_state"]
         self._optimizer_solver = self.solver
         self._shuffle_state = result["shuffle_state"]
 
-    def _restore_fitted(self, attributes, *, history, optimizer, shuffle_state):
+    def _restore_fitted(self, attributes, *, history, n_iter, optimizer, shuffle_state):
         """Take the fitted state read from a model file (see persistence.py):
-        public attributes, the history, ``(solver, state)`` of the optimizer and
-        the random stream, so that predictions and warm starts continue."""
+        public attributes, the history and the latest call's epochs,
+        ``(solver, state)`` of the optimizer and the random stream, so that
+        predictions and warm starts continue."""
         for name, value in attributes.items():
             setattr(self, name, value)
-        self._set_history(history)
+        self._set_history(history, n_iter=n_iter)
         self._optimizer_solver, self._optimizer_state = optimizer
         self._shuffle_state = shuffle_state
 
-    def _set_history(self, history):
-        """``history_`` and the attributes derived from it."""
+    def _set_history(self, history, n_iter=None):
+        """``history_`` (every epoch of every fit) and the attributes derived
+        from it; ``n_iter_`` counts the epochs of the latest call only, as in
+        scikit-learn (all of ``history`` when ``n_iter`` is not given)."""
         self.history_ = history
-        self.n_iter_ = len(history)
+        self.n_iter_ = len(history) if n_iter is None else n_iter
         self.loss_curve_ = [r["loss"] for r in history]
         self.loss_ = self.loss_curve_[-1] if history else float("nan")
         if any(r["validation_score"] is not None for r in history):
@@ -482,7 +503,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         """What a warm start or partial_fit continues from."""
         same_solver = getattr(self, "_optimizer_solver", None) == self.solver
         return {
-            "n_iter": self.n_iter_,
+            "n_iter": len(self.history_),
             "t": self.t_,
             "history": list(self.history_),
             "optimizer_state": self._optimizer_state if same_solver else None,

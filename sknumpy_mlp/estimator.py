@@ -5,7 +5,11 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
 from ._base import BaseMLP
@@ -127,7 +131,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         ``coefs_[i]`` has shape ``(width of layer i, width of layer i + 1)``.
     intercepts_ : list of ndarray
     n_iter_ : int
-        Epochs run (accumulated over warm starts).
+        Epochs run by the latest call (one for partial_fit), as in scikit-learn;
+        ``history_`` holds every epoch of every call.
     loss_ : float
         Training loss of the last epoch.
     loss_curve_ : list of float
@@ -323,20 +328,26 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         fitted = hasattr(self, "classes_")
         if incremental and not fitted and classes is None and np.ndim(y) == 1:
             raise ValueError("classes must be passed on the first call to partial_fit.")
+        if incremental and fitted and classes is not None:
+            if not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on last call to "
+                    f"partial_fit, was: {self.classes_!r}"
+                )
+        if not (first_pass or incremental or self._multilabel):
+            seen = unique_labels(y)
+            if set(seen) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as "
+                    f"in the previous call to fit. Previously got {self.classes_}, "
+                    f"`y` has {seen}"
+                )
         targets = _Targets(
             y,
             classes if first_pass else self.classes_,
             known=not first_pass or classes is not None,
             multilabel=None if first_pass else self._multilabel,
         )
-        if not (first_pass or incremental or targets.multilabel):
-            seen = np.unique(targets.y)
-            if len(seen) != len(self.classes_):
-                raise ValueError(
-                    "warm_start can only be used where `y` has the same classes as "
-                    f"in the previous call to fit. Previously got {self.classes_}, "
-                    f"`y` has {seen}"
-                )
         return targets
 
     def _weights(self, sample_weight, X, targets, dtype):

@@ -37,7 +37,11 @@ def save_estimator(estimator, path):
     network = estimator._network()
     arrays = layer_arrays(network.layers)
     regressor = isinstance(estimator, RegressorMixin)
-    fitted = {"n_features_in_": int(estimator.n_features_in_), "t_": int(estimator.t_)}
+    fitted = {
+        "n_features_in_": int(estimator.n_features_in_),
+        "t_": int(estimator.t_),
+        "n_iter_": int(estimator.n_iter_),
+    }
     if regressor:
         fitted["n_outputs"] = int(estimator.n_outputs_)
     else:
@@ -118,6 +122,8 @@ def _to_json(value, name):
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
+        if np.isinf(value):  # n_iter_no_change=np.inf; JSON has no infinity
+            return {"__float__": "inf" if value > 0 else "-inf"}
         return float(value)
     if isinstance(value, tuple | list):
         items = [_to_json(v, name) for v in value]
@@ -137,6 +143,10 @@ def _to_json(value, name):
 
 
 def _from_json(value):
+    if isinstance(value, dict) and set(value) == {"__float__"}:
+        if value["__float__"] not in ("inf", "-inf"):
+            raise ValueError(f"invalid float {value['__float__']!r}")
+        return float(value["__float__"])
     if isinstance(value, dict) and set(value) == {"__tuple__"}:
         return tuple(_from_json(v) for v in value["__tuple__"])
     if isinstance(value, dict) and set(value) == {"__augmenter__"}:
@@ -310,9 +320,13 @@ def load_estimator(source, cls):
         attributes["t_"] = int(fitted["t_"])
     except (KeyError, TypeError, ValueError) as exc:
         raise f.error(f"its fitted state is incomplete ({exc})") from exc
+    n_iter = fitted.get("n_iter_", len(history))  # absent before format 2
+    if not isinstance(n_iter, int) or not 0 <= n_iter <= len(history):
+        raise f.error(f"its n_iter_ {n_iter!r} is not valid")
     est._restore_fitted(
         attributes,
         history=history,
+        n_iter=n_iter,
         optimizer=_optimizer(f, attributes),
         shuffle_state=meta.get("shuffle_state"),
     )

@@ -272,7 +272,8 @@ MLPScratchRegressor.__doc__ = (
     coefs_ : list of ndarray
     intercepts_ : list of ndarray
     n_iter_ : int
-        Epochs run (accumulated over warm starts).
+        Epochs run by the latest call (one for partial_fit), as in scikit-learn;
+        ``history_`` holds every epoch of every call.
     loss_ : float
     loss_curve_ : list of float
     validation_loss_curve_ : list of float or None

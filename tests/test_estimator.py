@@ -222,7 +222,8 @@ def test_warm_start_continues_from_the_fitted_model(multiclass_data):
     first_loss = clf.loss_curve_[-1]
     with pytest.warns(ConvergenceWarning):
         clf.fit(X, y)
-    assert clf.n_iter_ == 10 and len(clf.loss_curve_) == 10
+    # n_iter_ counts this fit's epochs (as scikit-learn); the history all ten
+    assert clf.n_iter_ == 5 and len(clf.loss_curve_) == len(clf.history_) == 10
     assert clf.loss_curve_[5] < first_loss
     with pytest.warns(ConvergenceWarning):
         cold = MLPScratchClassifier(**params).fit(X, y)
@@ -336,3 +337,41 @@ def test_bad_data_is_refused_with_clear_messages(fitted_multiclass, multiclass_d
         fitted_multiclass.predict(X[:, :7])
     with pytest.raises(NotFittedError):
         MLPScratchClassifier().predict(X)
+
+
+# scikit-learn's behaviours, as its own test_mlp.py checks them
+
+
+def test_n_iter_no_change_inf_never_stops_on_a_plateau(tmp_path, multiclass_data):
+    X, y = multiclass_data
+    with pytest.warns(ConvergenceWarning):
+        clf = MLPScratchClassifier(
+            tol=1e6, n_iter_no_change=np.inf, max_iter=12, random_state=0
+        ).fit(X, y)
+    assert clf.n_iter_ == 12  # a tolerance that no epoch meets stops nothing
+    clf.save(tmp_path / "m.npz")  # infinity survives the JSON metadata
+    assert MLPScratchClassifier.load(tmp_path / "m.npz").n_iter_no_change == np.inf
+
+
+def test_partial_fit_refuses_other_classes_than_before(multiclass_data):
+    X, y = multiclass_data
+    clf = MLPScratchClassifier(random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    clf.partial_fit(X, y, classes=[2, 1, 0])  # the same set is fine
+    with pytest.raises(ValueError, match=r"`classes=\[1, 2, 3\]` is not the same as"):
+        clf.partial_fit(X, y, classes=[1, 2, 3])
+
+
+def test_warm_start_with_other_classes_gives_sklearns_message(multiclass_data):
+    X, y = multiclass_data
+    with pytest.warns(ConvergenceWarning):
+        clf = MLPScratchClassifier(warm_start=True, max_iter=2, random_state=0)
+        clf.fit(X, y)
+    for other in (np.where(y == 2, 5, y), y % 2):  # an unknown class; one missing
+        with pytest.raises(ValueError, match="warm_start can only be used where `y`"):
+            clf.fit(X, other)
+
+
+def test_partial_fit_refuses_early_stopping(multiclass_data):
+    X, y = multiclass_data
+    with pytest.raises(ValueError, match="partial_fit does not support early_"):
+        MLPScratchClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])

@@ -120,7 +120,7 @@ def test_partial_fit_keeps_the_outputs(two_outputs):
     reg = MLPScratchRegressor(**FAST)
     for start in range(0, 600, 200):
         reg.partial_fit(X[start : start + 200], Y[start : start + 200])
-    assert reg.n_iter_ == 3 and reg.n_outputs_ == 2
+    assert reg.n_iter_ == 1 and len(reg.history_) == 3 and reg.n_outputs_ == 2
     with pytest.raises(ValueError, match="y has 1 outputs, but the model has 2"):
         reg.partial_fit(X, Y[:, 0])
     with pytest.raises(AttributeError, match="partial_fit"):

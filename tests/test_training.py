@@ -404,7 +404,7 @@ def test_partial_fit_over_chunks(digits):
         for chunk in np.array_split(np.arange(len(X_train)), 5):
             clf.partial_fit(X_train[chunk], y_train[chunk], classes=classes)
     assert clf.score(X_test, y_test) > 0.9
-    assert clf.n_iter_ == 100
+    assert clf.n_iter_ == 1 and len(clf.history_) == 100  # n_iter_: this call
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         MLPScratchClassifier().partial_fit(X_train, y_train)
     with pytest.raises(ValueError, match="not in the classes"):
@@ -450,7 +450,7 @@ def test_save_load_and_warm_start_match_uninterrupted_training(
     resumed = MLPScratchClassifier.load(tmp_path / "half.npz")
     with pytest.warns(ConvergenceWarning):
         resumed.fit(X_train, y_train)
-    assert resumed.n_iter_ == 6
+    assert resumed.n_iter_ == 3 and len(resumed.history_) == 6
     np.testing.assert_allclose(resumed.loss_curve_, straight.loss_curve_, rtol=1e-12)
     for a, b in zip(resumed.coefs_, straight.coefs_, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
@@ -629,7 +629,10 @@ def test_partial_fit_after_a_fit_with_validation(digits):
     clf = MLPScratchClassifier(early_stopping=True, max_iter=3, random_state=0)
     with pytest.warns(ConvergenceWarning):
         clf.fit(X_train, y_train)
-    clf.partial_fit(X_train, y_train)
-    assert clf.n_iter_ == 4
-    assert clf.validation_scores_[-1] is None
-    assert clf.best_validation_score_ == max(clf.validation_scores_[:3])
+    # as scikit-learn: partial_fit cannot continue early stopping, and the
+    # model is left as it was
+    before = clf.predict_proba(X_test)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stop"):
+        clf.partial_fit(X_train, y_train)
+    assert len(clf.history_) == 3
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
