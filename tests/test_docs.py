@@ -63,3 +63,14 @@ def test_the_readme_shows_the_benchmark_table_the_docs_include():
     readme = (ROOT / "README.md").read_text()
     assert f"`benchmarks/{name[1]}`" in readme
     assert f"```\n{table.strip()}\n```" in readme
+
+
+def test_the_regressor_page_and_the_readme_document_its_parameters():
+    from sknumpy_mlp import MLPScratchClassifier, MLPScratchRegressor
+
+    shared = set(MLPScratchClassifier().get_params())
+    guide = (ROOT / "docs" / "user_guide" / "regressor.rst").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for name in set(MLPScratchRegressor().get_params()) - shared:
+        assert f"``{name}``" in guide, name
+        assert f"`{name}`" in readme, name
