@@ -17,10 +17,12 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.base import is_regressor
 
 from ._base import HIDDEN_ACTIVATIONS as _HIDDEN_ACTIVATIONS
 from ._version import __version__
 from .engine.schedules import SCHEDULES
+from .regressor import REGRESSION_LOSSES
 
 PROG = "sknumpy-mlp"
 HIDDEN_ACTIVATIONS = sorted(_HIDDEN_ACTIVATIONS)
@@ -130,14 +132,15 @@ def _read_csv(path, label_column, *, need_labels):
 
 
 def _labels(column):
-    """Integer labels when every value is an integer, else strings."""
+    """Integers when every value is an integer, else real numbers (regression
+    targets), else strings."""
     try:
         as_float = column.astype(np.float64)
     except ValueError:
         return column
     if np.all(as_float == np.round(as_float)):
         return as_float.astype(np.int64)
-    return column
+    return as_float
 
 
 def _read_npz(path, *, need_labels):
@@ -175,14 +178,34 @@ def _load_data(source, args, *, split, need_labels=True):
 
 
 def _load_model(path):
-    from .estimator import MLPScratchClassifier
+    """The classifier or regressor in the model file ``path``."""
+    from . import load
+    from ._base import BaseMLP
 
     if not os.path.isfile(path):
         raise _Error(f"no such model file: {path}")
     try:
-        return MLPScratchClassifier.load(path)
+        model = load(path)
     except ValueError as exc:
         raise _Error(str(exc)) from exc
+    if not isinstance(model, BaseMLP):
+        raise _Error(
+            f"{path} holds a {type(model).__name__}, not an estimator; the "
+            "commands train, evaluate and predict work on estimators"
+        )
+    return model
+
+
+def _task(args, y):
+    """'classification' or 'regression': as asked, or from the labels (stated)."""
+    if args.task != "auto":
+        return args.task
+    regression = np.asarray(y).dtype.kind == "f"
+    if not args.quiet:
+        kind = "real numbers" if regression else "classes"
+        task = "regression" if regression else "classification"
+        print(f"note: the labels are {kind}: {task} (--task)", file=sys.stderr)
+    return "regression" if regression else "classification"
 
 
 # -------------------------------------------------------------- progress
@@ -195,8 +218,9 @@ class _Progress:
     each epoch gets its own line.
     """
 
-    def __init__(self, total, stream=None):
+    def __init__(self, total, stream=None, score="accuracy"):
         self.total = total
+        self.score = score
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty()
 
@@ -208,7 +232,7 @@ class _Progress:
             f"[{'#' * filled}{'.' * (20 - filled)}] loss {record['loss']:.4f}"
         )
         if record.get("validation_score") is not None:
-            line += f"  validation accuracy {record['validation_score']:.4f}"
+            line += f"  validation {self.score} {record['validation_score']:.4f}"
         line += f"  ({record['seconds']:.1f} s)"
         if self.live:
             self.stream.write(f"\r{line}\x1b[K")
@@ -222,14 +246,13 @@ class _Progress:
             self.stream.flush()
 
 
-def _classifier_with_progress(progress, **params):
-    from .estimator import MLPScratchClassifier
-
-    class ProgressClassifier(MLPScratchClassifier):
+def _estimator_with_progress(cls, progress, **params):
+    class WithProgress(cls):
         def _print_epoch(self, record):
             progress(record)
 
-    return ProgressClassifier(verbose=progress is not None, **params)
+    WithProgress.__name__ = cls.__name__
+    return WithProgress(verbose=progress is not None, **params)
 
 
 # -------------------------------------------------------------- commands
@@ -254,8 +277,20 @@ def _train(args):
         "early_stopping": args.early_stopping,
         "random_state": args.random_state,
     }
-    progress = None if args.quiet else _Progress(args.epochs)
-    clf = _classifier_with_progress(progress, **params)
+    task = _task(args, y)
+    if task == "regression":
+        from .regressor import MLPScratchRegressor as Estimator
+
+        params["loss"] = args.loss
+        y = np.asarray(y, dtype=np.float64)
+    else:
+        from .estimator import MLPScratchClassifier as Estimator
+
+        if args.loss != "squared_error":
+            raise _Error("--loss is for regression (--task regression)")
+    score = "R2" if task == "regression" else "accuracy"
+    progress = None if args.quiet else _Progress(args.epochs, score=score)
+    clf = _estimator_with_progress(Estimator, progress, **params)
     start = time.perf_counter()
     try:
         with _convergence_as_note(args.quiet):
@@ -274,7 +309,7 @@ def _train(args):
     if not args.quiet:
         print(
             f"Trained {clf.n_iter_} epochs in {seconds:.1f} s; "
-            f"training accuracy {clf.score(X, y):.4f}; saved {args.output}"
+            f"training {score} {clf.score(X, y):.4f}; saved {args.output}"
         )
     return 0
 
@@ -320,12 +355,29 @@ def _evaluate(args):
     X, y, _ = _load_data(args.data, args, split="test")
     predictions = _predict_checked(model, X, "predict")
     y = np.asarray(y)
+    if is_regressor(model):
+        return _evaluate_regression(model, y, predictions, args)
     accuracy = 100 * np.mean(predictions == y)
     print(f"Accuracy: {accuracy:.2f}")
     print(classification_report(y, predictions, digits=4, zero_division=0))
     if args.confusion_matrix:
         _save_confusion_matrix(y, predictions, args.confusion_matrix)
         print(f"Confusion matrix saved to {args.confusion_matrix}")
+    return 0
+
+
+def _evaluate_regression(model, y, predictions, args):
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    if args.confusion_matrix:
+        raise _Error("--confusion-matrix is for classifiers; the model is a regressor")
+    try:
+        y = y.astype(np.float64).reshape(predictions.shape)
+    except ValueError as exc:
+        raise _Error(f"the targets do not fit the model's outputs: {exc}") from exc
+    print(f"R2:   {r2_score(y, predictions):.4f}")
+    print(f"MAE:  {mean_absolute_error(y, predictions):.6g}")
+    print(f"RMSE: {np.sqrt(mean_squared_error(y, predictions)):.6g}")
     return 0
 
 
@@ -364,13 +416,22 @@ def _predict(args):
     out = open(args.output, "w", newline="") if args.output else sys.stdout
     try:
         writer = csv.writer(out, lineterminator="\n")
+        if args.proba and is_regressor(model):
+            raise _Error("--proba is for classifiers; the model is a regressor")
         if args.proba:
             proba = _predict_checked(model, X, "predict_proba")
             writer.writerow([str(c) for c in model.classes_])
             writer.writerows([[repr(float(p)) for p in row] for row in proba])
         else:
-            writer.writerow(["prediction"])
-            writer.writerows([[str(p)] for p in _predict_checked(model, X, "predict")])
+            predictions = _predict_checked(model, X, "predict")
+            value = (lambda v: repr(float(v))) if is_regressor(model) else str
+            if predictions.ndim == 2:  # several outputs, or labels
+                names = [f"prediction_{k}" for k in range(predictions.shape[1])]
+                writer.writerow(names)
+                writer.writerows([[value(v) for v in row] for row in predictions])
+            else:
+                writer.writerow(["prediction"])
+                writer.writerows([[value(p)] for p in predictions])
     finally:
         if out is not sys.stdout:
             out.close()
@@ -412,9 +473,17 @@ def _info(args):
         shown = " ".join(classes[:20]) + (" ..." if len(classes) > 20 else "")
         lines.append(("classes", f"{len(classes)}: {shown}"))
         lines.append(("solver", model.solver))
-        training = f"{model.n_iter_} epochs, final loss {model.loss_:.6f}"
+        training = f"{len(model.history_)} epochs, final loss {model.loss_:.6f}"
         if model.best_validation_score_ is not None:
             training += f", best validation score {model.best_validation_score_:.4f}"
+        lines.append(("training", training))
+    elif info["class"] == "MLPScratchRegressor":
+        lines.append(("outputs", str(model.n_outputs_)))
+        lines.append(("loss", model.loss))
+        lines.append(("solver", model.solver))
+        training = f"{len(model.history_)} epochs, final loss {model.loss_:.6f}"
+        if model.best_validation_score_ is not None:
+            training += f", best validation R2 {model.best_validation_score_:.4f}"
         lines.append(("training", training))
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
@@ -450,10 +519,24 @@ def _parser():
 
     train = commands.add_parser(
         "train",
-        help="train a classifier and save it",
-        description="Train an MLPScratchClassifier and save it as a model file. "
-        "Shows one progress line per epoch (epoch, training loss, validation "
-        "accuracy when early stopping holds out a validation set).",
+        help="train a classifier or a regressor and save it",
+        description="Train an MLPScratchClassifier or MLPScratchRegressor and "
+        "save it as a model file. Shows one progress line per epoch (epoch, "
+        "training loss, validation accuracy or R2 when early stopping holds out a "
+        "validation set).",
+    )
+    train.add_argument(
+        "--task",
+        choices=["auto", "classification", "regression"],
+        default="auto",
+        help="what to train; 'auto' (the default) trains a regressor when the "
+        "labels are real numbers, a classifier otherwise, and says which",
+    )
+    train.add_argument(
+        "--loss",
+        choices=list(REGRESSION_LOSSES),
+        default="squared_error",
+        help="the regressor's loss (default: %(default)s)",
     )
     train.add_argument(
         "--data",
@@ -560,9 +643,11 @@ def _parser():
 
     evaluate = commands.add_parser(
         "evaluate",
-        help="print a model's accuracy and classification report",
-        description="Print 'Accuracy: NN.NN' (percent) and scikit-learn's "
-        "classification report of MODEL on the data.",
+        help="print a model's accuracy and classification report, or its R2, "
+        "MAE and RMSE",
+        description="For a classifier, print 'Accuracy: NN.NN' (percent) and "
+        "scikit-learn's classification report of MODEL on the data; for a "
+        "regressor, its R2, mean absolute error and root mean squared error.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="a model file")
     evaluate.add_argument(

@@ -205,3 +205,55 @@ def test_bad_csv_files_are_reported_with_line_and_column(tmp_path, digits_model)
         1,
         "X has 2 features, but MLPScratchClassifier is expecting 64 features",
     )
+
+
+@pytest.fixture(scope="module")
+def friedman_csv(tmp_path_factory):
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(n_samples=400, noise=0.2, random_state=0)
+    path = tmp_path_factory.mktemp("cli") / "friedman.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([f"x{i}" for i in range(10)] + ["target"])
+        writer.writerows([[*row, value] for row, value in zip(X, y, strict=True)])
+    return path, X, y
+
+
+def test_real_valued_labels_train_a_regressor_and_say_so(friedman_csv, tmp_path):
+    from sknumpy_mlp import MLPScratchRegressor
+
+    path, X, y = friedman_csv
+    model = tmp_path / "reg.npz"
+    trained = run(
+        "train", "--data", path, "--label-column", "target", "--epochs", "80",
+        "--learning-rate", "0.01", "--loss", "huber", "--random-state", "0",
+        "--output", model,
+    )  # fmt: skip
+    assert "the labels are real numbers: regression" in trained.stderr
+    assert "training R2" in trained.stdout
+    reg = MLPScratchRegressor.load(model)
+    assert reg.loss == "huber"
+    report = run("evaluate", model, "--data", path, "--label-column", "target")
+    lines = report.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["R2", "MAE", "RMSE"]
+    assert float(lines[0].split()[1]) == pytest.approx(reg.score(X, y), abs=1e-4)
+    out = tmp_path / "predictions.csv"
+    run("predict", model, path, "--label-column", "target", "--output", out)
+    with out.open() as f:
+        header, *rows = list(csv.reader(f))
+    assert header == ["prediction"]
+    assert_agree_to_rounding(
+        np.array(rows, dtype=float)[:, 0], reg.predict(X), reg.coefs_[0].dtype
+    )
+    refused = run("predict", model, path, "--proba", check=False)
+    one_line_error(refused, 1, "--proba is for classifiers")
+    info = run("info", model).stdout
+    assert "class:          MLPScratchRegressor" in info and "loss:" in info
+    # integer labels can still be regressed on, when asked
+    forced = run(
+        "train", "--data", path, "--label-column", "target", "--task",
+        "classification", "--loss", "huber", "--output", tmp_path / "c.npz",
+        check=False,
+    )  # fmt: skip
+    one_line_error(forced, 1, "--loss is for regression")
