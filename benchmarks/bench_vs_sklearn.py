@@ -7,7 +7,11 @@ over the repeats:
 
 * seconds per epoch of ``fit`` and the ratio ours / scikit-learn;
 * test accuracy after the same number of epochs (repeat ``r`` uses
-  ``random_state=r`` for both, so the median is over seeds);
+  ``random_state=r`` for both, so the median is over seeds); for the
+  regression row (``MLPScratchRegressor`` against ``MLPRegressor`` on
+  ``make_friedman1(n_samples=30000, noise=1.0)``, standardised, 20 000 rows to
+  train and 10 000 to test, ``predict`` in place of ``predict_proba``), the
+  test R² in percent;
 * peak memory of ``fit``: the growth of the process's peak resident set during
   the fit, above what the loaded data already used;
 * ``predict_proba`` time for 1 sample and for 10 000 samples;
@@ -51,7 +55,11 @@ CONFIGS = {
     },
     "seed-Adam": {"hidden_layer_sizes": (64, 32), "solver": "adam"},
     "wide-Adam": {"hidden_layer_sizes": (512, 512), "solver": "adam"},
+    # MLPScratchRegressor against MLPRegressor on make_friedman1 (see
+    # _regression_data); its "accuracy" column is the test R², in percent
+    "reg-Adam": {"hidden_layer_sizes": (100,), "solver": "adam"},
 }
+REGRESSION = {"reg-Adam"}
 COMMON = {
     "batch_size": 100,
     "alpha": 1e-4,
@@ -87,10 +95,13 @@ def _median_time(function, repeats):
 
 def worker(library, config, dtype, epochs, seed, cache):
     """One fit and its measurements, printed as JSON (runs in a subprocess)."""
-    X = np.load(Path(cache) / f"X_train_{dtype}.npy")
-    y = np.load(Path(cache) / "y_train.npy")
-    X_test = np.load(Path(cache) / f"X_test_{dtype}.npy")
-    y_test = np.load(Path(cache) / "y_test.npy")
+    if config in REGRESSION:
+        X, y, X_test, y_test = _regression_data(dtype)
+    else:
+        X = np.load(Path(cache) / f"X_train_{dtype}.npy")
+        y = np.load(Path(cache) / "y_train.npy")
+        X_test = np.load(Path(cache) / f"X_test_{dtype}.npy")
+        y_test = np.load(Path(cache) / "y_test.npy")
     params = {
         **COMMON,
         **CONFIGS[config],
@@ -98,8 +109,12 @@ def worker(library, config, dtype, epochs, seed, cache):
         "n_iter_no_change": epochs + 1,
         "random_state": seed,
     }
-    if library == "ours":
+    if library == "ours" and config in REGRESSION:
+        from sknumpy_mlp import MLPScratchRegressor as Estimator
+    elif library == "ours":
         from sknumpy_mlp import MLPScratchClassifier as Estimator
+    elif config in REGRESSION:
+        from sklearn.neural_network import MLPRegressor as Estimator
     else:
         from sklearn.neural_network import MLPClassifier as Estimator
     clf = Estimator(**params)
@@ -111,20 +126,33 @@ def worker(library, config, dtype, epochs, seed, cache):
         seconds = time.perf_counter() - start
     peak = max(0, _peak_bytes() - rss_before)
     one = X_test[:1]
-    clf.predict_proba(one)
+    # a regressor's predict is its predict_proba: the whole forward pass
+    predict = clf.predict if config in REGRESSION else clf.predict_proba
+    predict(one)
     result = {
         "epoch_seconds": seconds / clf.n_iter_,
         "n_iter": clf.n_iter_,
         "accuracy": float(clf.score(X_test, y_test)),
         "fit_peak_mb": peak / 2**20,
-        "predict_1_us": 1e6 * _median_time(lambda: clf.predict_proba(one), 300),
-        "predict_10k_ms": 1e3 * _median_time(lambda: clf.predict_proba(X_test), 9),
+        "predict_1_us": 1e6 * _median_time(lambda: predict(one), 300),
+        "predict_10k_ms": 1e3 * _median_time(lambda: predict(X_test), 9),
     }
     if library == "ours":
         result["chain_10k_ms"] = 1e3 * _median_time(
             lambda: _product_chain(X_test, clf.coefs_), 9
         )
     print(json.dumps(result))
+
+
+def _regression_data(dtype):
+    """make_friedman1's 30 000 rows, standardised, split 20 000 / 10 000."""
+    from sklearn.datasets import make_friedman1
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_friedman1(n_samples=30_000, noise=1.0, random_state=0)
+    scaler = StandardScaler().fit(X[:20_000])
+    X = scaler.transform(X).astype(dtype)
+    return X[:20_000], y[:20_000], X[20_000:], y[20_000:]
 
 
 def _product_chain(X, weights):

@@ -93,3 +93,12 @@ def test_the_prediction_floor_is_the_networks_product_chain():
     np.testing.assert_allclose(
         bench._product_chain(X, weights), model.logits(X), rtol=1e-12, atol=1e-12
     )
+
+
+def test_the_regression_row_compares_the_regressors(tmp_path):
+    bench = load_example("bench_vs_sklearn", folder="benchmarks")
+    for library in ("ours", "sklearn"):
+        result = bench._run(library, "reg-Adam", "float32", 2, 0, str(tmp_path))
+        assert result["n_iter"] == 2
+        assert 0.5 < result["accuracy"] <= 1.0  # the test R² of make_friedman1
+        assert ("chain_10k_ms" in result) == (library == "ours")
