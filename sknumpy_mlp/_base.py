@@ -605,6 +605,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 f"the data for early stopping: {exc}"
             ) from exc
         X_train, X_val, Y_train, Y_val, _, labels_val = parts[:6]
+        if X_val.shape[0] < 2:  # scikit-learn's message
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
         w_train = w_val = None
         if sample_weight is not None:
             w_train, w_val = parts[6:8]

@@ -537,7 +537,9 @@ class _Targets:
 
     @property
     def stratify(self):
-        return None if self.multilabel else self.index
+        # the labels themselves (the same split as their indices), so that an
+        # error names a class as the user knows it
+        return None if self.multilabel else self.y
 
     def scorer(self, labels, sample_weight):
         return _accuracy_scorer(labels, self.multilabel, sample_weight)

@@ -195,9 +195,12 @@ class MLPScratchRegressor(RegressorMixin, BaseMLP):
         Returns
         -------
         ndarray of shape (n_samples,) for one output, else (n_samples, n_outputs)
+            float32 for float32 ``X``, as scikit-learn; float64 otherwise.
         """
         Z = self._logits(X)  # checks that the model is fitted
         P = ACTIVATIONS[self.out_activation_](Z)
+        if getattr(X, "dtype", None) == np.float32:
+            P = P.astype(np.float32)
         return P[:, 0] if self.n_outputs_ == 1 else P
 
     def __sklearn_tags__(self):

@@ -347,21 +347,34 @@ def train(
     return result
 
 
+class TrainingDiverged(FloatingPointError, ValueError):
+    """The loss or the weights became NaN or infinite.
+
+    A ``FloatingPointError``, and a ``ValueError`` as scikit-learn's MLP raises
+    for non-finite weights, so that code written for either catches it.
+    """
+
+
 def check_finite(network, loss, epoch, learning_rate=None):
-    """Raise FloatingPointError, naming the learning rate, if the loss or any
-    weight of ``network`` is NaN or infinite."""
+    """Raise :class:`TrainingDiverged`, naming the learning rate, if the loss or
+    any weight of ``network`` is NaN or infinite."""
     if np.isfinite(loss) and all(np.isfinite(p).all() for p in network.parameters()):
         return
+    # scikit-learn's sentence, so that messages matched against it still match
+    sklearn = (
+        " Solver produced non-finite parameter weights. The input data may "
+        "contain large values and need to be preprocessed."
+    )
     if learning_rate is None:
-        raise FloatingPointError(
+        raise TrainingDiverged(
             f"L-BFGS diverged in iteration {epoch}: the loss became {loss}. Try "
-            "scaling the input (e.g. StandardScaler) or a larger alpha."
+            "scaling the input (e.g. StandardScaler) or a larger alpha." + sklearn
         )
-    raise FloatingPointError(
+    raise TrainingDiverged(
         f"Training diverged in epoch {epoch}: the loss became {loss} "
         f"(learning rate {learning_rate:g}). Try a smaller learning rate "
         "(learning_rate_init), scaling the input (e.g. StandardScaler), or "
-        "gradient clipping (max_grad_norm)."
+        "gradient clipping (max_grad_norm)." + sklearn
     )
 
 
