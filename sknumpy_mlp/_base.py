@@ -30,7 +30,7 @@ from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, OUTPUT_ONLY, resolve_activation
 from .engine.augmentation import ImageAugmenter
 from .engine.layers import Dropout
-from .engine.optimizers import join_state, make_optimizer, split_state
+from .engine.optimizers import OPTIMIZERS, join_state, make_optimizer, split_state
 from .engine.schedules import SCHEDULES, Schedule
 from .engine.training import Validation, train, train_lbfgs
 from .persistence import load_estimator, save_estimator
@@ -48,6 +48,10 @@ except ImportError:  # pragma: no cover - older scikit-learn has no callback API
 AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
 #: With ``dtype='auto'``, float64 input trains in float32 above this many samples.
 AUTO_FLOAT32_MIN_SAMPLES = 10_000
+#: The solvers: every optimizer of the engine's registry, and L-BFGS.
+SOLVERS = (*OPTIMIZERS, "lbfgs")
+#: Estimator parameters named unlike the optimizer argument they set.
+_PARAMETER_OF = {"nesterov": "nesterovs_momentum"}
 #: Activations a hidden layer may use (softmax and exp are for output layers).
 HIDDEN_ACTIVATIONS = {
     name
@@ -111,7 +115,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions({"sgd", "adam", "rmsprop", "adamw", "lbfgs"})],
+        "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -697,16 +701,19 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         return network
 
     def _make_optimizer(self, params, decay):
-        options = {"learning_rate": self.learning_rate_init}
-        if self.solver == "sgd":
-            options.update(momentum=self.momentum, nesterov=self.nesterovs_momentum)
-        elif self.solver == "rmsprop":
-            options.update(rho=self.rho, epsilon=self.epsilon)
-        else:
-            options.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-            if self.solver == "adamw":
-                options.update(weight_decay=self.weight_decay, decay=decay)
-        return make_optimizer(self.solver, params, **options)
+        """The solver's optimizer, each of its declared hyper-parameters set
+        from the estimator parameter of that name (``nesterov`` from
+        ``nesterovs_momentum``, scikit-learn's name)."""
+        cls = OPTIMIZERS[self.solver]
+        options = {
+            name: getattr(self, _PARAMETER_OF.get(name, name))
+            for name in cls.HYPERPARAMETERS
+        }
+        if cls.DECAYS_WEIGHTS:
+            options["decay"] = decay
+        return make_optimizer(
+            self.solver, params, learning_rate=self.learning_rate_init, **options
+        )
 
     def _print_epoch(self, record):
         line = f"Iteration {record['epoch']}, loss = {record['loss']:.8f}"

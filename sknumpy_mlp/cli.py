@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.base import is_regressor
 
 from ._base import HIDDEN_ACTIVATIONS as _HIDDEN_ACTIVATIONS
+from ._base import SOLVERS
 from ._version import __version__
 from .engine.schedules import SCHEDULES
 from .regressor import REGRESSION_LOSSES
@@ -566,7 +567,7 @@ def _parser():
     train.add_argument(
         "--solver",
         default="adam",
-        choices=["adam", "sgd", "rmsprop", "adamw", "lbfgs"],
+        choices=list(SOLVERS),
         help="optimizer (default: %(default)s)",
     )
     train.add_argument(

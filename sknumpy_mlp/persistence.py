@@ -17,9 +17,14 @@ from sklearn.utils.validation import check_is_fitted
 from .engine import NeuralNetwork
 from .engine.augmentation import ImageAugmenter
 from .engine.model_file import ModelFile, layer_arrays, layer_spec, write
+from .engine.optimizers import OPTIMIZERS
 from .engine.training import HISTORY_KEYS
 
 # ------------------------------------------------------------------- writing
+
+
+#: Every optimizer's state arrays, as the registry declares them.
+_STATE_ARRAYS = {name for cls in OPTIMIZERS.values() for name in cls.STATE_ARRAYS}
 
 
 def file_class(cls):
@@ -377,7 +382,7 @@ def _optimizer(f, attributes):
         for p in (w, b)
     ]
     for key in spec["arrays"]:
-        if key not in ("ms", "vs", "velocities"):
+        if key not in _STATE_ARRAYS:
             raise f.error(f"it has an unknown optimizer array {key!r}")
         state[key] = [
             f.array(f"optimizer_{key}_{i}", kinds="f", shape=p.shape)

@@ -129,3 +129,27 @@ def test_the_package_has_no_import_circle():
     engine = {m for m in graph if m.startswith("sknumpy_mlp.engine")}
     for module in engine:  # the engine imports nothing above it
         assert graph[module] <= engine, (module, graph[module] - engine)
+
+
+def test_everything_about_an_optimizer_derives_from_its_registry_entry():
+    # a new optimizer is one class (its HYPERPARAMETERS, STATE_ARRAYS and
+    # DECAYS_WEIGHTS) plus one entry in OPTIMIZERS; the estimators'
+    # constraints, their optimizer wiring, the CLI and the model files follow
+    from sknumpy_mlp import MLPScratchClassifier, MLPScratchRegressor, persistence
+    from sknumpy_mlp._base import _PARAMETER_OF, SOLVERS
+    from sknumpy_mlp.cli import _parser
+    from sknumpy_mlp.engine.optimizers import OPTIMIZERS
+
+    assert set(SOLVERS) == set(OPTIMIZERS) | {"lbfgs"}
+    for Estimator in (MLPScratchClassifier, MLPScratchRegressor):
+        (solvers,) = Estimator._parameter_constraints["solver"]
+        assert solvers.options == set(SOLVERS)
+        params = Estimator().get_params()
+        for cls in OPTIMIZERS.values():
+            for name in cls.HYPERPARAMETERS:
+                assert _PARAMETER_OF.get(name, name) in params, (cls, name)
+    for cls in OPTIMIZERS.values():
+        assert set(cls.STATE_ARRAYS) <= persistence._STATE_ARRAYS
+    train = _parser()._subparsers._group_actions[0].choices["train"]
+    (solver,) = [a for a in train._actions if a.dest == "solver"]
+    assert solver.choices == list(SOLVERS)

@@ -9,7 +9,7 @@ from . import model_file
 from .activations import ACTIVATIONS
 from .layers import Dropout, Layer, as_generator
 from .losses import LOSSES, check_loss, default_loss, get_loss
-from .optimizers import in_chunks, make_optimizer
+from .optimizers import OPTIMIZERS, in_chunks, make_optimizer
 from .schedules import Schedule
 from .training import train
 
@@ -443,10 +443,14 @@ class NeuralNetwork:
         Y = self.check_targets(Y, X.shape[0])
         loss = self.loss_name
         options = {"learning_rate": learning_rate}
-        if optimizer == "sgd":
-            options.update(momentum=momentum, nesterov=nesterov)
+        declared = OPTIMIZERS.get(optimizer)
+        if declared is not None:  # else make_optimizer names the choices
+            own = {"momentum": momentum, "nesterov": nesterov}
+            options.update(
+                {k: v for k, v in own.items() if k in declared.HYPERPARAMETERS}
+            )
         params, grads = self.pack()
-        if optimizer == "adamw":
+        if declared is not None and declared.DECAYS_WEIGHTS:
             options.update(decay=[layer.weights for layer in self.layers])
         opt = make_optimizer(optimizer, [params], **options)
         rng = as_generator(random_state) if shuffle else None

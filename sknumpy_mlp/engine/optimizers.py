@@ -41,6 +41,16 @@ class SGD:
     nesterov : bool, default=False
     """
 
+    #: Hyper-parameters besides the learning rate: keyword arguments of
+    #: ``__init__`` that the estimators set from their parameters of the same
+    #: name (see ``BaseMLP._make_optimizer``).
+    HYPERPARAMETERS = ("momentum", "nesterov")
+    #: Entries of :meth:`state_dict` that are lists of arrays (model files
+    #: store them as arrays, see persistence.py).
+    STATE_ARRAYS = ("velocities",)
+    #: Whether ``__init__`` takes ``decay``, the weight arrays to decay.
+    DECAYS_WEIGHTS = False
+
     def __init__(self, params, learning_rate=0.01, momentum=0.0, nesterov=False):
         self.params = list(params)
         self.learning_rate = float(learning_rate)
@@ -101,6 +111,16 @@ class Adam:
     epsilon : float, default=1e-8
     """
 
+    #: Hyper-parameters besides the learning rate: keyword arguments of
+    #: ``__init__`` that the estimators set from their parameters of the same
+    #: name (see ``BaseMLP._make_optimizer``).
+    HYPERPARAMETERS = ("beta_1", "beta_2", "epsilon")
+    #: Entries of :meth:`state_dict` that are lists of arrays (model files
+    #: store them as arrays, see persistence.py).
+    STATE_ARRAYS = ("ms", "vs")
+    #: Whether ``__init__`` takes ``decay``, the weight arrays to decay.
+    DECAYS_WEIGHTS = False
+
     def __init__(
         self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
     ):
@@ -159,6 +179,16 @@ class RMSprop:
     epsilon : float, default=1e-8
     """
 
+    #: Hyper-parameters besides the learning rate: keyword arguments of
+    #: ``__init__`` that the estimators set from their parameters of the same
+    #: name (see ``BaseMLP._make_optimizer``).
+    HYPERPARAMETERS = ("rho", "epsilon")
+    #: Entries of :meth:`state_dict` that are lists of arrays (model files
+    #: store them as arrays, see persistence.py).
+    STATE_ARRAYS = ("vs",)
+    #: Whether ``__init__`` takes ``decay``, the weight arrays to decay.
+    DECAYS_WEIGHTS = False
+
     def __init__(self, params, learning_rate=0.001, rho=0.9, epsilon=1e-8):
         self.params = list(params)
         self.learning_rate = float(learning_rate)
@@ -212,6 +242,9 @@ class AdamW(Adam):
         The arrays to decay (views of ``params`` when those are packed); by
         default every parameter with more than one dimension.
     """
+
+    HYPERPARAMETERS = (*Adam.HYPERPARAMETERS, "weight_decay")
+    DECAYS_WEIGHTS = True
 
     def __init__(
         self,
