@@ -11,7 +11,6 @@ and ``fitted_attributes()``.
 import functools
 import time
 import warnings
-import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,10 +21,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_is_fitted,
     validate_data,
 )
 
+from ._callbacks import _Callbacks
+from ._prediction import PredictionMixin
 from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, OUTPUT_ONLY, resolve_activation
 from .engine.augmentation import ImageAugmenter
@@ -96,7 +96,7 @@ _SHARED_PARAMETERS = (
 )
 
 
-class BaseMLP(CallbackSupportMixin, BaseEstimator):
+class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
     """Parameters, training and prediction shared by the estimators.
 
     Not for direct use: see :class:`~sknumpy_mlp.MLPScratchClassifier` and
@@ -199,29 +199,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         hidden = self._hidden_sizes()
         activations = self._hidden_activations(len(hidden))
         dropouts = self._dropout_rates(len(hidden))
-        for name, used in (
-            ("dropout", any(dropouts)),
-            ("augment", self.augment is not None),
-        ):
-            if self.solver == "lbfgs" and used:
-                raise ValueError(
-                    f"{name} needs a stochastic solver: with 'lbfgs' the full-batch "
-                    "loss would change at every evaluation."
-                )
+        self._check_options(dropouts, incremental)
         fitted = hasattr(self, "coefs_")
         first_pass = not fitted or (not self.warm_start and not incremental)
-        if incremental and (
-            self.early_stopping is True
-            or (fitted and getattr(self, "validation_scores_", None) is not None)
-        ):
-            raise ValueError(
-                "partial_fit does not support early_stopping=True"
-                + (
-                    ""
-                    if self.early_stopping is True
-                    else " (nor continues a fit that stopped early on a validation set)"
-                )
-            )
         X, y = validate_data(
             self,
             X,
@@ -256,18 +236,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             )
             previous = _EMPTY_STATE
         else:
-            network = self._network(copy=True)
-            if [layer.n_outputs for layer in network.layers[:-1]] != hidden:
-                raise ValueError(
-                    "warm_start cannot change hidden_layer_sizes: the fitted network "
-                    f"has {[c.shape[1] for c in self.coefs_[:-1]]}, got {hidden}."
-                )
-            if network.layers[-1].n_outputs != targets.n_outputs:
-                raise ValueError(
-                    f"y has {targets.n_outputs} outputs, but the fitted network has "
-                    f"{network.layers[-1].n_outputs}."
-                )
-            previous = self._state()
+            network, previous = self._continued_network(hidden, targets)
 
         validation = None
         if X_val is not None or y_val is not None:
@@ -310,13 +279,54 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         callbacks.finish()
 
         self._set_fitted(network, targets, result, previous)
+        self._warn_how_it_ended(result, incremental, use_early_stopping)
+        return self
+
+    def _check_options(self, dropouts, incremental):
+        """Refuse combinations of parameters that cannot train."""
+        for name, used in (
+            ("dropout", any(dropouts)),
+            ("augment", self.augment is not None),
+        ):
+            if self.solver == "lbfgs" and used:
+                raise ValueError(
+                    f"{name} needs a stochastic solver: with 'lbfgs' the full-batch "
+                    "loss would change at every evaluation."
+                )
+        stopped_early = getattr(self, "validation_scores_", None) is not None
+        if incremental and (self.early_stopping is True or stopped_early):
+            raise ValueError(
+                "partial_fit does not support early_stopping=True"
+                + (
+                    ""
+                    if self.early_stopping is True
+                    else " (nor continues a fit that stopped early on a validation set)"
+                )
+            )
+
+    def _continued_network(self, hidden, targets):
+        """A copy of the fitted network, and the state a warm start continues."""
+        network = self._network(copy=True)
+        if [layer.n_outputs for layer in network.layers[:-1]] != hidden:
+            raise ValueError(
+                "warm_start cannot change hidden_layer_sizes: the fitted network "
+                f"has {[c.shape[1] for c in self.coefs_[:-1]]}, got {hidden}."
+            )
+        if network.layers[-1].n_outputs != targets.n_outputs:
+            raise ValueError(
+                f"y has {targets.n_outputs} outputs, but the fitted network has "
+                f"{network.layers[-1].n_outputs}."
+            )
+        return network, self._state()
+
+    def _warn_how_it_ended(self, result, incremental, early_stopping):
         if result["interrupted"]:
             warnings.warn(
                 f"Training was interrupted (Ctrl-C) in epoch {len(self.history_)}; the "
                 "model keeps the weights it had then"
-                + (" (the best validation epoch's)." if use_early_stopping else "."),
+                + (" (the best validation epoch's)." if early_stopping else "."),
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         elif not (incremental or result["converged"] or result["stopped"]):
             what = "L-BFGS" if self.solver == "lbfgs" else "Stochastic Optimizer"
@@ -324,9 +334,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 f"{what}: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        return self
 
     def _run_stochastic(
         self,
@@ -665,41 +674,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         """The training loss: a registry name, or a callable of that signature."""
         return network.loss_name
 
-    def _network(self, copy=False, dtype=None):
-        """The fitted network, built around ``coefs_`` and ``intercepts_``.
-
-        The arrays are shared unless ``copy`` is true or ``dtype`` differs.
-        """
-        activations = self._hidden_activations(len(self.coefs_) - 1)
-        activations.append(self.out_activation_)
-        dtype = self.coefs_[0].dtype if dtype is None else dtype
-        arrays = (*self.coefs_, *self.intercepts_)
-        shared = not copy and all(a.dtype == dtype for a in arrays)
-        if shared:
-            # Reused from call to call (building it is a quarter of the time
-            # of a one-row prediction): it holds the very arrays of coefs_ and
-            # intercepts_, so the key notices any array or activation replaced.
-            # Kept outside the estimator, whose __dict__ predict must not touch.
-            key = (tuple(map(id, arrays)), tuple(activations))
-            try:
-                cached = _NETWORKS.get(self)
-            except TypeError:  # a subclass made unhashable: build it each time
-                cached, shared = None, False
-            if cached is not None and cached[0] == key:
-                return cached[1]
-        layers = [
-            Layer.from_arrays(
-                w.astype(dtype, copy=copy), b.astype(dtype, copy=copy), activation
-            )
-            for w, b, activation in zip(
-                self.coefs_, self.intercepts_, activations, strict=True
-            )
-        ]
-        network = NeuralNetwork(layers)
-        if shared:
-            _NETWORKS[self] = (key, network)
-        return network
-
     def _make_optimizer(self, params, decay):
         """The solver's optimizer, each of its declared hyper-parameters set
         from the estimator parameter of that name (``nesterov`` from
@@ -724,61 +698,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             )
         print(f"{line} ({record['seconds']:.2f} s)")
 
-    # -------------------------------------------------------------- predict
-
-    def _logits(self, X):
-        if not hasattr(self, "coefs_"):
-            check_is_fitted(self)
-        # Computed in the dtype the network was trained in (float32 for large
-        # data, see dtype): converting a batch of rows costs less than
-        # converting every weight, and float32 products are twice as fast.
-        dtype = self.coefs_[0].dtype
-        if self._is_plain_array(X):
-            try:
-                network = self._network()
-                # a NaN or an infinity in X makes the first product warn
-                # ("invalid value") before _require_finite sees it
-                with np.errstate(invalid="ignore"):
-                    logits = network.logits(
-                        X.astype(dtype, copy=False), check_first=_require_finite
-                    )
-            except _NotFinite:
-                if np.isfinite(X).all():  # finite input that overflowed
-                    logits = network.logits(X.astype(dtype, copy=False))
-                else:
-                    logits = None  # validate_data below raises its error
-            if logits is not None:
-                return logits.astype(np.float64, copy=False)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
-        logits = self._network().logits(X.astype(dtype, copy=False))
-        # The output activation runs in float64, so that probabilities near 0 or
-        # 1 keep their precision and agree with predict_log_proba.
-        return logits.astype(np.float64, copy=False)
-
-    def _is_plain_array(self, X):
-        """Whether ``X`` needs none of validate_data's conversions.
-
-        A 2-D float ndarray of the fitted width, for an estimator fitted
-        without feature names: only finiteness is left to check, which
-        :meth:`_logits` does on the first layer's pre-activation, a NaN or an
-        infinity in a row makes that whole row non-finite, and it is
-        ``n_features / width`` times smaller than ``X``.
-        """
-        return (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype.type in (np.float32, np.float64)
-            and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
-            and not hasattr(self, "feature_names_in_")
-        )
-
     # ---------------------------------------------------------- persistence
 
     def save(self, path):
@@ -802,27 +721,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         return tags
 
 
-class _NotFinite(Exception):
-    """A first-layer pre-activation with NaN or infinity (see ``_logits``)."""
-
-
-def _require_finite(Z):
-    # For large Z, a NaN or an infinity makes its row's sum non-finite, and a
-    # matrix-vector product reads Z four times faster than isfinite does (a
-    # finite row whose sum overflows only sends the input down the checked
-    # path); for small Z the product's errstate costs more than it saves.
-    if Z.size < 4096:
-        finite = np.isfinite(Z).all()
-    else:
-        with np.errstate(invalid="ignore", over="ignore"):
-            finite = np.isfinite(Z @ np.ones(Z.shape[1], dtype=Z.dtype)).all()
-    if not finite:
-        raise _NotFinite
-
-
-#: The network each fitted estimator last predicted with, with its key (see
-#: ``MLPScratchClassifier._network``); an entry goes with its estimator.
-_NETWORKS = weakref.WeakKeyDictionary()
 _EMPTY_STATE = {
     "n_iter": 0,
     "t": 0,
@@ -830,67 +728,3 @@ _EMPTY_STATE = {
     "optimizer_state": None,
     "shuffle_state": None,
 }
-
-
-class _Callbacks:
-    """Verbose printing and scikit-learn's callback API (>= 1.9), per epoch."""
-
-    def __init__(self, estimator, X, y, network, targets, max_epochs):
-        self.estimator = estimator
-        self.X, self.y = X, y
-        self.network = network
-        self.targets = targets
-        self.context = None
-        self.epoch_context = None
-        if hasattr(estimator, "_init_callback_context"):
-            self.context = estimator._init_callback_context(max_subtasks=max_epochs)
-            self.context.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
-
-    def _fitted_attributes(self):
-        """Attributes that make a copy of the estimator predict like the network."""
-        layers = self.network.layers
-        return {
-            **self.targets.fitted_attributes(),
-            "coefs_": [layer.weights.copy() for layer in layers],
-            "intercepts_": [layer.biases.copy() for layer in layers],
-            "out_activation_": layers[-1].activation,
-            "n_layers_": len(layers) + 1,
-        }
-
-    def begin(self, epoch):
-        if self.context is not None:
-            self.epoch_context = self.context.subcontext(task_name="epoch")
-            self.epoch_context.call_on_fit_task_begin(
-                estimator=self.estimator, X=self.X, y=self.y
-            )
-
-    def end(self, record, begin_next=False):
-        if self.estimator.verbose:
-            self.estimator._print_epoch(record)
-        stop = False
-        if self.epoch_context is not None:
-            stop = self.epoch_context.call_on_fit_task_end(
-                estimator=self.estimator,
-                X=self.X,
-                y=self.y,
-                reconstruction_attributes=self._fitted_attributes,
-            )
-            self.epoch_context = None
-            if begin_next and not stop:
-                self.begin(record["epoch"] + 1)
-        return stop
-
-    def close_open_epoch(self):
-        """End an epoch context that was begun but never ran (L-BFGS's last)."""
-        if self.epoch_context is not None:
-            self.epoch_context.call_on_fit_task_end(estimator=self.estimator)
-            self.epoch_context = None
-
-    def finish(self):
-        if self.context is not None:
-            self.context.call_on_fit_task_end(
-                estimator=self.estimator,
-                X=self.X,
-                y=self.y,
-                reconstruction_attributes=self._fitted_attributes,
-            )

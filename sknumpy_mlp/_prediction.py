@@ -1,0 +1,124 @@
+"""Prediction shared by the estimators: the fitted network, reused from call
+to call, and the logits of validated or plain-array input."""
+
+import weakref
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .engine import Layer, NeuralNetwork
+
+
+class PredictionMixin:
+    """``_network`` and ``_logits`` for :class:`~sknumpy_mlp._base.BaseMLP`."""
+
+    def _network(self, copy=False, dtype=None):
+        """The fitted network, built around ``coefs_`` and ``intercepts_``.
+
+        The arrays are shared unless ``copy`` is true or ``dtype`` differs.
+        """
+        activations = self._hidden_activations(len(self.coefs_) - 1)
+        activations.append(self.out_activation_)
+        dtype = self.coefs_[0].dtype if dtype is None else dtype
+        arrays = (*self.coefs_, *self.intercepts_)
+        shared = not copy and all(a.dtype == dtype for a in arrays)
+        if shared:
+            # Reused from call to call (building it is a quarter of the time
+            # of a one-row prediction): it holds the very arrays of coefs_ and
+            # intercepts_, so the key notices any array or activation replaced.
+            # Kept outside the estimator, whose __dict__ predict must not touch.
+            key = (tuple(map(id, arrays)), tuple(activations))
+            try:
+                cached = _NETWORKS.get(self)
+            except TypeError:  # a subclass made unhashable: build it each time
+                cached, shared = None, False
+            if cached is not None and cached[0] == key:
+                return cached[1]
+        layers = [
+            Layer.from_arrays(
+                w.astype(dtype, copy=copy), b.astype(dtype, copy=copy), activation
+            )
+            for w, b, activation in zip(
+                self.coefs_, self.intercepts_, activations, strict=True
+            )
+        ]
+        network = NeuralNetwork(layers)
+        if shared:
+            _NETWORKS[self] = (key, network)
+        return network
+
+    def _logits(self, X):
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
+        # Computed in the dtype the network was trained in (float32 for large
+        # data, see dtype): converting a batch of rows costs less than
+        # converting every weight, and float32 products are twice as fast.
+        dtype = self.coefs_[0].dtype
+        if self._is_plain_array(X):
+            try:
+                network = self._network()
+                # a NaN or an infinity in X makes the first product warn
+                # ("invalid value") before _require_finite sees it
+                with np.errstate(invalid="ignore"):
+                    logits = network.logits(
+                        X.astype(dtype, copy=False), check_first=_require_finite
+                    )
+            except _NotFinite:
+                if np.isfinite(X).all():  # finite input that overflowed
+                    logits = network.logits(X.astype(dtype, copy=False))
+                else:
+                    logits = None  # validate_data below raises its error
+            if logits is not None:
+                return logits.astype(np.float64, copy=False)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        logits = self._network().logits(X.astype(dtype, copy=False))
+        # The output activation runs in float64, so that probabilities near 0 or
+        # 1 keep their precision and agree with predict_log_proba.
+        return logits.astype(np.float64, copy=False)
+
+    def _is_plain_array(self, X):
+        """Whether ``X`` needs none of validate_data's conversions.
+
+        A 2-D float ndarray of the fitted width, for an estimator fitted
+        without feature names: only finiteness is left to check, which
+        :meth:`_logits` does on the first layer's pre-activation, a NaN or an
+        infinity in a row makes that whole row non-finite, and it is
+        ``n_features / width`` times smaller than ``X``.
+        """
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype.type in (np.float32, np.float64)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+        )
+
+
+class _NotFinite(Exception):
+    """A first-layer pre-activation with NaN or infinity (see ``_logits``)."""
+
+
+def _require_finite(Z):
+    # For large Z, a NaN or an infinity makes its row's sum non-finite, and a
+    # matrix-vector product reads Z four times faster than isfinite does (a
+    # finite row whose sum overflows only sends the input down the checked
+    # path); for small Z the product's errstate costs more than it saves.
+    if Z.size < 4096:
+        finite = np.isfinite(Z).all()
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            finite = np.isfinite(Z @ np.ones(Z.shape[1], dtype=Z.dtype)).all()
+    if not finite:
+        raise _NotFinite
+
+
+#: The network each fitted estimator last predicted with, with its key (see
+#: ``MLPScratchClassifier._network``); an entry goes with its estimator.
+_NETWORKS = weakref.WeakKeyDictionary()
