@@ -32,7 +32,7 @@ from .engine.augmentation import ImageAugmenter
 from .engine.layers import Dropout
 from .engine.optimizers import OPTIMIZERS, join_state, make_optimizer, split_state
 from .engine.schedules import SCHEDULES, Schedule
-from .engine.training import Validation, train, train_lbfgs
+from .engine.training import TrainConfig, Validation, train, train_lbfgs
 from .persistence import load_estimator, save_estimator
 
 try:  # scikit-learn >= 1.9
@@ -320,7 +320,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         return network, self._state()
 
     def _warn_how_it_ended(self, result, incremental, early_stopping):
-        if result["interrupted"]:
+        if result.interrupted:
             warnings.warn(
                 f"Training was interrupted (Ctrl-C) in epoch {len(self.history_)}; the "
                 "model keeps the weights it had then"
@@ -328,7 +328,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=4,
             )
-        elif not (incremental or result["converged"] or result["stopped"]):
+        elif not (incremental or result.converged or result.stopped):
             what = "L-BFGS" if self.solver == "lbfgs" else "Stochastic Optimizer"
             warnings.warn(
                 f"{what}: Maximum iterations ({self.max_iter}) reached and the "
@@ -383,11 +383,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             total_epochs=self.max_iter,
             warmup_epochs=self.warmup_epochs,
         )
-        result = train(
-            network,
-            optimizer,
-            X,
-            Y,
+        config = TrainConfig(
             max_iter=max_iter,
             batch_size=min(batch_size, n_samples),
             loss=loss,
@@ -413,9 +409,10 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             on_epoch_end=callbacks.end,
             gradients=[grads],
         )
+        result = train(network, optimizer, X, Y, config)
         network.clear()
-        result["optimizer_state"] = split_state(optimizer.state_dict(), shapes, order)
-        result["shuffle_state"] = rng.bit_generator.state
+        result.optimizer_state = split_state(optimizer.state_dict(), shapes, order)
+        result.shuffle_state = rng.bit_generator.state
         return result
 
     def _run_lbfgs(
@@ -455,12 +452,8 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             on_iteration=on_iteration,
         )
         callbacks.close_open_epoch()
-        result.update(
-            history=history,
-            samples_seen=previous["t"] + X.shape[0] * result["n_iter"],
-            optimizer_state=None,
-            shuffle_state=None,
-        )
+        result.history = history
+        result.samples_seen = previous["t"] + X.shape[0] * result.n_iter
         return result
 
     def _set_fitted(self, network, targets, result, previous):
@@ -469,15 +462,15 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             setattr(self, name, value)
         self.coefs_ = [layer.weights for layer in network.layers]
         self.intercepts_ = [layer.biases for layer in network.layers]
-        self.t_ = result["samples_seen"]
+        self.t_ = result.samples_seen
         self._set_history(
-            previous["history"] + result["history"], n_iter=len(result["history"])
+            previous["history"] + result.history, n_iter=len(result.history)
         )
         self.n_layers_ = len(network.layers) + 1
         self.out_activation_ = network.layers[-1].activation
-        self._optimizer_state = result["optimizer_state"]
+        self._optimizer_state = result.optimizer_state
         self._optimizer_solver = self.solver
-        self._shuffle_state = result["shuffle_state"]
+        self._shuffle_state = result.shuffle_state
 
     def _restore_fitted(self, attributes, *, history, n_iter, optimizer, shuffle_state):
         """Take the fitted state read from a model file (see persistence.py):

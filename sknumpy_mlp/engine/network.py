@@ -11,7 +11,7 @@ from .layers import Dropout, Layer, as_generator
 from .losses import LOSSES, check_loss, default_loss, get_loss
 from .optimizers import OPTIMIZERS, in_chunks, make_optimizer
 from .schedules import Schedule
-from .training import train
+from .training import TrainConfig, train
 
 #: Rows are predicted in chunks whose widest activation array takes about
 #: this many bytes: it bounds the memory of a prediction, not its rounding.
@@ -460,11 +460,7 @@ class NeuralNetwork:
             if verbose:
                 print(f"Average Cost for epoch {record['epoch']}: {record['loss']:.3f}")
 
-        result = train(
-            self,
-            opt,
-            X,
-            Y,
+        config = TrainConfig(
             max_iter=epochs,
             batch_size=batch_size,
             loss=loss,
@@ -475,7 +471,7 @@ class NeuralNetwork:
             on_epoch_end=report,
             gradients=[grads],
         )
-        if result["interrupted"]:
+        if train(self, opt, X, Y, config).interrupted:
             warnings.warn(
                 f"Training was interrupted (Ctrl-C) in epoch {len(self.history_)}; "
                 "the network keeps the weights it had then.",

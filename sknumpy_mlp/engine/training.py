@@ -4,12 +4,13 @@ import contextlib
 import signal
 import threading
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .losses import get_loss
 from .optimizers import clip_grad_norm
-from .schedules import reduce_on_plateau
+from .schedules import Schedule, reduce_on_plateau
 
 
 def minibatches(n_samples, batch_size, rng=None):
@@ -27,29 +28,14 @@ def minibatches(n_samples, batch_size, rng=None):
         yield order[start : start + batch_size]
 
 
-def run_epoch(
-    network,
-    optimizer,
-    X,
-    Y,
-    *,
-    batch_size,
-    loss,
-    alpha=0.0,
-    rng=None,
-    sample_weight=None,
-    max_grad_norm=None,
-    max_norm=None,
-    augment=None,
-    stop_requested=None,
-    gradients=None,
-):
+def run_epoch(network, optimizer, X, Y, config, stop_requested=None):
     """One pass over ``(X, Y)`` in mini-batches.
 
-    Each batch's gradient is the (weighted) average over its rows plus the L2
-    term, optionally clipped to a global norm of ``max_grad_norm``, and is
-    applied at once by ``optimizer``. ``rng`` shuffles the rows; ``None`` keeps
-    their order. ``X`` may be of another dtype than the network: each batch is
+    With the settings of ``config`` (a :class:`TrainConfig`), each batch's
+    gradient is the (weighted) average over its rows plus the L2 term,
+    optionally clipped to a global norm of ``max_grad_norm``, and is applied at
+    once by ``optimizer``. ``rng`` shuffles the rows; ``None`` keeps their
+    order. ``X`` may be of another dtype than the network: each batch is
     converted on its own, so the data is never copied whole.
     ``stop_requested()`` is asked after every batch; when it says yes the epoch
     ends early. ``max_norm`` rescales each unit's incoming weights to at most
@@ -70,7 +56,9 @@ def run_epoch(
     dtype = network.dtype
     total = weight_seen = 0.0
     completed = True
-    for rows in minibatches(n_samples, batch_size, rng):
+    sample_weight, augment = config.sample_weight, config.augment
+    max_grad_norm, max_norm = config.max_grad_norm, config.max_norm
+    for rows in minibatches(n_samples, config.batch_size, config.rng):
         w = None if sample_weight is None else sample_weight[rows]
         X_batch = X[rows]
         if augment is not None:
@@ -78,10 +66,10 @@ def run_epoch(
         if X_batch.dtype != dtype:  # e.g. float64 data, float32 network
             X_batch = X_batch.astype(dtype)
         batch_loss, grads = network.loss_and_gradients(
-            X_batch, Y[rows], loss=loss, alpha=alpha, sample_weight=w
+            X_batch, Y[rows], loss=config.loss, alpha=config.alpha, sample_weight=w
         )
-        if gradients is not None:
-            grads = gradients
+        if config.gradients is not None:
+            grads = config.gradients
         if max_grad_norm is not None:
             clip_grad_norm(grads, max_grad_norm)
         optimizer.step(grads)
@@ -191,45 +179,17 @@ def interrupt_guard():
             signal.signal(signal.SIGINT, previous)
 
 
-def train(
-    network,
-    optimizer,
-    X,
-    Y,
-    *,
-    max_iter,
-    batch_size,
-    loss,
-    schedule,
-    alpha=0.0,
-    rng=None,
-    sample_weight=None,
-    max_grad_norm=None,
-    max_norm=None,
-    augment=None,
-    tol=1e-4,
-    n_iter_no_change=10,
-    first_epoch=1,
-    schedule_epoch=0,
-    samples_seen=0,
-    validation=None,
-    monitor="score",
-    stop_on_validation=True,
-    on_epoch_begin=None,
-    on_epoch_end=None,
-    gradients=None,
-):
-    """Train ``network`` for up to ``max_iter`` epochs.
+@dataclass
+class TrainConfig:
+    """How :func:`train` trains: everything but the network, the optimizer and
+    the data.
 
-    Parameters
+    Attributes
     ----------
-    network : NeuralNetwork
-    optimizer : SGD, Adam, RMSprop or AdamW
-        Built over ``network.parameters()``.
-    X, Y : arrays
-        Inputs and targets (``Y`` one row per sample, matching the output).
     max_iter, batch_size : int
-    loss : str
+    loss : str or callable
+        A name in :data:`~sknumpy_mlp.engine.losses.LOSSES`, or a function of
+        that signature.
     schedule : Schedule
     alpha : float, default=0.0
         L2 penalty.
@@ -262,14 +222,75 @@ def train(
     gradients : list of ndarray or None
         What the optimizer steps with, for a packed network (see
         :func:`run_epoch`).
+    """
+
+    max_iter: int
+    batch_size: int
+    loss: object
+    schedule: Schedule
+    alpha: float = 0.0
+    rng: object = None
+    sample_weight: object = None
+    max_grad_norm: float | None = None
+    max_norm: float | None = None
+    augment: object = None
+    tol: float = 1e-4
+    n_iter_no_change: float = 10
+    first_epoch: int = 1
+    schedule_epoch: int = 0
+    samples_seen: int = 0
+    validation: object = None
+    monitor: str = "score"
+    stop_on_validation: bool = True
+    on_epoch_begin: object = None
+    on_epoch_end: object = None
+    gradients: object = None
+
+
+@dataclass
+class TrainResult:
+    """What a training run ends with.
+
+    Attributes
+    ----------
+    history : list of dict
+        One record per epoch (or L-BFGS iteration): the keys of
+        :data:`HISTORY_KEYS`.
+    samples_seen : int
+        Samples seen in all, this run's included.
+    n_iter : int
+        Epochs (or L-BFGS iterations) run.
+    converged, interrupted, stopped : bool
+        How it ended: the stopping rule, Ctrl-C, or a callback.
+    optimizer_state, shuffle_state : dict or None
+        What a warm start continues from (set by the estimators).
+    """
+
+    history: list = field(default_factory=list)
+    samples_seen: int = 0
+    n_iter: int = 0
+    converged: bool = False
+    interrupted: bool = False
+    stopped: bool = False
+    optimizer_state: dict | None = None
+    shuffle_state: dict | None = None
+
+
+def train(network, optimizer, X, Y, config):
+    """Train ``network`` for up to ``config.max_iter`` epochs.
+
+    Parameters
+    ----------
+    network : NeuralNetwork
+    optimizer : SGD, Adam, RMSprop or AdamW
+        Built over ``network.parameters()``.
+    X, Y : arrays
+        Inputs and targets (``Y`` one row per sample, matching the output).
+    config : TrainConfig
 
     Returns
     -------
-    dict
-        ``history`` (one record per epoch: epoch, loss, validation_loss,
-        validation_score, learning_rate, seconds), ``converged``,
-        ``interrupted`` (Ctrl-C), ``stopped`` (by ``on_epoch_end``) and
-        ``samples_seen``.
+    TrainResult
 
     Raises
     ------
@@ -277,40 +298,27 @@ def train(
         If the loss or the weights become NaN or infinite; the message names
         the learning rate. The network then holds unusable weights.
     """
-    on_validation = validation is not None and stop_on_validation
-    higher = on_validation and monitor == "score"
-    stopper = EarlyStopping(tol, n_iter_no_change, higher_is_better=higher)
-    history = []
+    c = config
+    on_validation = c.validation is not None and c.stop_on_validation
+    higher = on_validation and c.monitor == "score"
+    stopper = EarlyStopping(c.tol, c.n_iter_no_change, higher_is_better=higher)
+    result = TrainResult(samples_seen=c.samples_seen)
     best_params = None
-    result = {"converged": False, "interrupted": False, "stopped": False}
     with interrupt_guard() as stop_requested:
-        for i in range(max_iter):
-            epoch = first_epoch + i
-            rate = schedule.rate(schedule_epoch + i, samples_seen)
+        for i in range(c.max_iter):
+            epoch = c.first_epoch + i
+            rate = c.schedule.rate(c.schedule_epoch + i, result.samples_seen)
             if rate is not None:
                 optimizer.learning_rate = rate
-            if on_epoch_begin is not None:
-                on_epoch_begin(epoch)
+            if c.on_epoch_begin is not None:
+                c.on_epoch_begin(epoch)
             start = time.perf_counter()
             with np.errstate(over="ignore", invalid="ignore"):
                 epoch_loss, completed = run_epoch(
-                    network,
-                    optimizer,
-                    X,
-                    Y,
-                    batch_size=batch_size,
-                    loss=loss,
-                    alpha=alpha,
-                    rng=rng,
-                    sample_weight=sample_weight,
-                    max_grad_norm=max_grad_norm,
-                    max_norm=max_norm,
-                    augment=augment,
-                    stop_requested=stop_requested,
-                    gradients=gradients,
+                    network, optimizer, X, Y, c, stop_requested
                 )
                 check_finite(network, epoch_loss, epoch, optimizer.learning_rate)
-            samples_seen += X.shape[0]
+            result.samples_seen += X.shape[0]
             record = {
                 "epoch": epoch,
                 "loss": epoch_loss,
@@ -318,32 +326,34 @@ def train(
                 "validation_score": None,
                 "learning_rate": optimizer.learning_rate,
             }
-            if validation is not None:
-                val_loss, val_score = validation.evaluate(network, loss)
+            if c.validation is not None:
+                val_loss, val_score = c.validation.evaluate(network, c.loss)
                 record.update(validation_loss=val_loss, validation_score=val_score)
             record["seconds"] = time.perf_counter() - start
-            history.append(record)
-            criterion = record[f"validation_{monitor}"] if on_validation else epoch_loss
+            result.history.append(record)
+            criterion = (
+                record[f"validation_{c.monitor}"] if on_validation else epoch_loss
+            )
             is_best, stalled = stopper.update(criterion)
             if on_validation and is_best:
                 best_params = [p.copy() for p in network.parameters()]
-            if on_epoch_end is not None and on_epoch_end(record):
-                result["stopped"] = True
+            if c.on_epoch_end is not None and c.on_epoch_end(record):
+                result.stopped = True
                 break
             if not completed or stop_requested():
-                result["interrupted"] = True
+                result.interrupted = True
                 break
             if stalled:
-                new_rate = reduce_on_plateau(schedule.name, optimizer.learning_rate)
+                new_rate = reduce_on_plateau(c.schedule.name, optimizer.learning_rate)
                 if new_rate is None:
-                    result["converged"] = True
+                    result.converged = True
                     break
                 optimizer.learning_rate = new_rate
                 stopper.reset_patience()
     if best_params is not None:
         for p, best in zip(network.parameters(), best_params, strict=True):
             p[...] = best
-    result.update(history=history, samples_seen=samples_seen)
+    result.n_iter = len(result.history)
     return result
 
 
@@ -415,9 +425,9 @@ def train_lbfgs(
 
     Returns
     -------
-    dict
-        ``n_iter``, ``loss``, ``losses`` (one per iteration), ``converged``,
-        ``interrupted``, ``stopped`` and SciPy's ``message``.
+    TrainResult
+        ``n_iter``, ``converged``, ``interrupted`` and ``stopped`` (the
+        per-iteration losses go to ``on_iteration``).
     """
     from scipy.optimize import minimize
 
@@ -463,12 +473,9 @@ def train_lbfgs(
     unpack(result.x)
     network.clear()
     check_finite(network, float(result.fun), result.nit)
-    return {
-        "n_iter": int(result.nit),
-        "loss": float(result.fun),
-        "losses": losses,
-        "converged": bool(result.status == 0) and not state["interrupted"],
-        "interrupted": state["interrupted"],
-        "stopped": state["stopped"],
-        "message": str(result.message),
-    }
+    return TrainResult(
+        n_iter=int(result.nit),
+        converged=bool(result.status == 0) and not state["interrupted"],
+        interrupted=state["interrupted"],
+        stopped=state["stopped"],
+    )
