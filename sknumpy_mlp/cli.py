@@ -18,15 +18,12 @@ import warnings
 
 import numpy as np
 from sklearn.base import is_regressor
+from sklearn.utils._param_validation import StrOptions
 
-from ._base import HIDDEN_ACTIVATIONS as _HIDDEN_ACTIVATIONS
-from ._base import SOLVERS
 from ._version import __version__
-from .engine.schedules import SCHEDULES
 from .regressor import REGRESSION_LOSSES
 
 PROG = "sknumpy-mlp"
-HIDDEN_ACTIVATIONS = sorted(_HIDDEN_ACTIVATIONS)
 
 
 class _Error(Exception):
@@ -263,21 +260,15 @@ def _train(args):
     X, y, _ = _load_data(args.data, args, split="train")
     if args.max_samples is not None:
         X, y = X[: args.max_samples], y[: args.max_samples]
+    # the estimator parameters given on the command line; the others keep the
+    # estimator's own defaults
     params = {
-        "hidden_layer_sizes": args.hidden,
-        "activation": args.activation,
-        "solver": args.solver,
-        "learning_rate_init": args.learning_rate,
-        "batch_size": args.batch_size,
-        "alpha": args.alpha,
-        "learning_rate": args.schedule,
-        "dropout": args.dropout,
-        "max_norm": args.max_norm,
-        "augment": _augmenter(args.augment, X.shape[1]),
-        "max_iter": args.epochs,
-        "early_stopping": args.early_stopping,
-        "random_state": args.random_state,
+        name: getattr(args, name)
+        for _, name, _, _ in PARAMETER_OPTIONS
+        if hasattr(args, name)
     }
+    params["augment"] = _augmenter(args.augment, X.shape[1])
+    params["early_stopping"] = args.early_stopping
     task = _task(args, y)
     if task == "regression":
         from .regressor import MLPScratchRegressor as Estimator
@@ -290,7 +281,8 @@ def _train(args):
         if args.loss != "squared_error":
             raise _Error("--loss is for regression (--task regression)")
     score = "R2" if task == "regression" else "accuracy"
-    progress = None if args.quiet else _Progress(args.epochs, score=score)
+    max_iter = params.get("max_iter", Estimator().max_iter)
+    progress = None if args.quiet else _Progress(max_iter, score=score)
     clf = _estimator_with_progress(Estimator, progress, **params)
     start = time.perf_counter()
     try:
@@ -494,6 +486,56 @@ def _info(args):
 
 # ----------------------------------------------------------------- parser
 
+#: The train options that set an estimator parameter: (flag, parameter, type,
+#: help). Defaults come from the estimators, choices from their constraints.
+PARAMETER_OPTIONS = [
+    ("--hidden", "hidden_layer_sizes", _hidden_sizes, "hidden layer sizes, "
+     "comma-separated"),
+    ("--activation", "activation", None, "hidden activation"),
+    ("--solver", "solver", None, "optimizer"),
+    ("--epochs", "max_iter", _positive_int, "most epochs (max_iter)"),
+    ("--batch-size", "batch_size", _positive_int, "rows per mini-batch"),
+    ("--learning-rate", "learning_rate_init", _positive_float,
+     "initial learning rate"),
+    ("--alpha", "alpha", _non_negative_float, "L2 penalty"),
+    ("--schedule", "learning_rate", None, "learning-rate schedule"),
+    ("--dropout", "dropout", _fraction,
+     "dropout rate of the hidden layers, in [0, 1)"),
+    ("--max-norm", "max_norm", _positive_float,
+     "max-norm constraint on each unit's incoming weights"),
+    ("--random-state", "random_state", int, "seed"),
+]  # fmt: skip
+
+
+def _add_parameter_options(parser):
+    """:data:`PARAMETER_OPTIONS` as arguments of ``parser``."""
+    from .estimator import MLPScratchClassifier
+    from .regressor import MLPScratchRegressor
+
+    classifier = MLPScratchClassifier().get_params()
+    regressor = MLPScratchRegressor().get_params()
+    constraints = MLPScratchClassifier._parameter_constraints
+
+    def shown(value):
+        return ",".join(map(str, value)) if isinstance(value, tuple) else value
+
+    for flag, name, kind, text in PARAMETER_OPTIONS:
+        # a string option (no type) takes the names the constraint allows
+        options = [c for c in constraints[name] if isinstance(c, StrOptions)]
+        choices = sorted(options[0].options) if kind is None and options else None
+        default = f"default: {shown(classifier[name])}"
+        if regressor[name] != classifier[name]:
+            default += f"; a regressor's: {shown(regressor[name])}"
+        parser.add_argument(
+            flag,
+            dest=name,
+            type=kind,
+            choices=choices,
+            metavar=None if choices else flag[2:].upper().replace("-", "_"),
+            default=argparse.SUPPRESS,
+            help=f"{text} ({default})",
+        )
+
 
 def _parser():
     parser = _Parser(
@@ -552,62 +594,7 @@ def _parser():
         default="model.npz",
         help="model file to write (default: %(default)s)",
     )
-    train.add_argument(
-        "--hidden",
-        type=_hidden_sizes,
-        default=(64, 32),
-        help="hidden layer sizes, comma-separated (default: 64,32)",
-    )
-    train.add_argument(
-        "--activation",
-        default="relu",
-        choices=HIDDEN_ACTIVATIONS,
-        help="hidden activation (default: %(default)s)",
-    )
-    train.add_argument(
-        "--solver",
-        default="adam",
-        choices=list(SOLVERS),
-        help="optimizer (default: %(default)s)",
-    )
-    train.add_argument(
-        "--epochs",
-        type=_positive_int,
-        default=200,
-        help="most epochs (max_iter; default: %(default)s)",
-    )
-    train.add_argument(
-        "--batch-size", type=_positive_int, default=100, help="(default: %(default)s)"
-    )
-    train.add_argument(
-        "--learning-rate",
-        type=_positive_float,
-        default=0.001,
-        help="initial learning rate (default: %(default)s)",
-    )
-    train.add_argument(
-        "--alpha",
-        type=_non_negative_float,
-        default=1e-3,
-        help="L2 penalty (default: %(default)s)",
-    )
-    train.add_argument(
-        "--schedule",
-        default="constant",
-        choices=sorted(SCHEDULES),
-        help="learning-rate schedule (default: %(default)s)",
-    )
-    train.add_argument(
-        "--dropout",
-        type=_fraction,
-        default=0.0,
-        help="dropout rate of the hidden layers, in [0, 1) (default: 0)",
-    )
-    train.add_argument(
-        "--max-norm",
-        type=_positive_float,
-        help="max-norm constraint on each unit's incoming weights",
-    )
+    _add_parameter_options(train)
     train.add_argument(
         "--augment",
         action="store_true",
@@ -636,7 +623,6 @@ def _parser():
         type=_positive_int,
         help="train on the first N samples only (a quick run)",
     )
-    train.add_argument("--random-state", type=int, default=None, help="seed")
     train.add_argument(
         "--quiet", "-q", action="store_true", help="print nothing but errors"
     )

@@ -257,3 +257,20 @@ def test_real_valued_labels_train_a_regressor_and_say_so(friedman_csv, tmp_path)
         check=False,
     )  # fmt: skip
     one_line_error(forced, 1, "--loss is for regression")
+
+
+def test_train_options_derive_from_the_estimators():
+    # one table of (flag, parameter, type, help): choices from the estimator's
+    # constraints (so every activation it accepts, 'sigmoid' included), and
+    # an option not given leaves the estimator's own default
+    from sknumpy_mlp._base import HIDDEN_ACTIVATIONS
+    from sknumpy_mlp.cli import PARAMETER_OPTIONS, _parser
+
+    train = _parser()._subparsers._group_actions[0].choices["train"]
+    by_dest = {a.dest: a for a in train._actions}
+    assert set(by_dest["activation"].choices) == HIDDEN_ACTIVATIONS
+    args = _parser().parse_args(["train", "--activation", "sigmoid", "--epochs", "3"])
+    assert args.activation == "sigmoid" and args.max_iter == 3
+    assert not hasattr(args, "hidden_layer_sizes")  # the estimator decides
+    params = MLPScratchClassifier().get_params()
+    assert all(name in params for _, name, _, _ in PARAMETER_OPTIONS)
