@@ -682,7 +682,21 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             self.solver, params, learning_rate=self.learning_rate_init, **options
         )
 
-    def _print_epoch(self, record):
+    def report_epoch(self, record):
+        """Report one epoch; called after every epoch when ``verbose`` is true.
+
+        Prints scikit-learn's ``Iteration N, loss = ...`` line, with the
+        validation loss and score and the epoch's seconds. This is the hook
+        for progress of your own: override it in a subclass (the command line
+        draws its progress bar this way).
+
+        Parameters
+        ----------
+        record : dict
+            The epoch's entry of ``history_``: ``epoch``, ``loss``,
+            ``validation_loss``, ``validation_score``, ``learning_rate`` and
+            ``seconds``.
+        """
         line = f"Iteration {record['epoch']}, loss = {record['loss']:.8f}"
         if record["validation_score"] is not None:
             line += (

@@ -35,7 +35,7 @@ class _Callbacks:
 
     def end(self, record, begin_next=False):
         if self.estimator.verbose:
-            self.estimator._print_epoch(record)
+            self.estimator.report_epoch(record)
         stop = False
         if self.epoch_context is not None:
             stop = self.epoch_context.call_on_fit_task_end(

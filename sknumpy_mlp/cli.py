@@ -246,7 +246,7 @@ class _Progress:
 
 def _estimator_with_progress(cls, progress, **params):
     class WithProgress(cls):
-        def _print_epoch(self, record):
+        def report_epoch(self, record):  # the estimators' documented hook
             progress(record)
 
     WithProgress.__name__ = cls.__name__
