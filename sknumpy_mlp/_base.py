@@ -368,8 +368,12 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         optimizer = self._make_optimizer(
             [params], decay=[layer.weights for layer in network.layers]
         )
+        # the 'adaptive' rate a warm start continues: the one the previous fit
+        # ended with (stored with the optimizer's state, see below)
+        continued_rate = None
         if previous["optimizer_state"] is not None:
             optimizer.load_state_dict(join_state(previous["optimizer_state"], order))
+            continued_rate = optimizer.learning_rate
         n_samples = X.shape[0]
         batch_size = (
             min(200, n_samples) if self.batch_size == "auto" else self.batch_size
@@ -382,6 +386,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             step_factor=self.lr_decay_factor,
             total_epochs=self.max_iter,
             warmup_epochs=self.warmup_epochs,
+            current=continued_rate if self.learning_rate == "adaptive" else None,
         )
         config = TrainConfig(
             max_iter=max_iter,
@@ -411,7 +416,10 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         )
         result = train(network, optimizer, X, Y, config)
         network.clear()
-        result.optimizer_state = split_state(optimizer.state_dict(), shapes, order)
+        state = optimizer.state_dict()
+        if schedule.current is not None:  # a reduced 'adaptive' rate goes on
+            state["learning_rate"] = schedule.current
+        result.optimizer_state = split_state(state, shapes, order)
         result.shuffle_state = rng.bit_generator.state
         return result
 

@@ -84,8 +84,15 @@ def test_schedule_formulas():
     assert cosine.rate(10) == pytest.approx(0.1)  # restarts after 8 epochs
     inv = Schedule("invscaling", 0.5, power_t=0.5)
     assert inv.rate(3, samples_seen=99) == pytest.approx(0.05)
+    # 'adaptive' owns its plateau state: divided by 5 on a plateau, stopping
+    # once the rate would be 1e-6 or less
     adaptive = Schedule("adaptive", 0.1)
-    assert adaptive.rate(0) == 0.1 and adaptive.rate(5) is None
+    assert adaptive.rate(0) == 0.1 and adaptive.rate(5) == 0.1
+    assert adaptive.on_plateau(5) and adaptive.rate(6) == pytest.approx(0.02)
+    adaptive.current = 1e-6
+    adaptive.rate(7)
+    assert not adaptive.on_plateau(7)
+    assert not Schedule("constant", 0.1).on_plateau(3)
     with pytest.raises(ValueError, match="Unknown learning-rate schedule"):
         Schedule("exponential", 0.1)
 
@@ -489,8 +496,8 @@ def test_ctrl_c_stops_after_the_current_batch_and_keeps_a_usable_model(
     calls = []
     original = Adam.step
 
-    def step(self, grads):
-        original(self, grads)
+    def step(self, grads, learning_rate=None):
+        original(self, grads, learning_rate)
         calls.append(1)
         if len(calls) == 30:  # in the third epoch (14 batches an epoch)
             signal.raise_signal(signal.SIGINT)
@@ -636,3 +643,36 @@ def test_partial_fit_after_a_fit_with_validation(digits):
         clf.partial_fit(X_train, y_train)
     assert len(clf.history_) == 3
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
+def test_adaptive_rate_continues_across_a_warm_start_and_a_file(
+    tmp_path, multiclass_data
+):
+    # the schedule owns the plateau-reduced rate; a warm start (here through a
+    # model file) starts from the rate the first fit ended with (the plateau
+    # patience itself restarts with every fit, so later reductions come later
+    # than in one long fit)
+    X, y = multiclass_data
+    params = {
+        "solver": "sgd",
+        "learning_rate": "adaptive",
+        "learning_rate_init": 0.05,
+        "tol": 10.0,  # every epoch is a plateau: the rate falls every 3 epochs
+        "n_iter_no_change": 2,
+        "random_state": 0,
+        "dtype": "float64",
+    }
+    with pytest.warns(ConvergenceWarning):
+        straight = MLPScratchClassifier(max_iter=12, **params).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        first = MLPScratchClassifier(max_iter=6, warm_start=True, **params).fit(X, y)
+    first.save(tmp_path / "half.npz")
+    resumed = MLPScratchClassifier.load(tmp_path / "half.npz")
+    with pytest.warns(ConvergenceWarning):
+        resumed.fit(X, y)
+    rates = [r["learning_rate"] for r in straight.history_]
+    assert rates[-1] < rates[6] < rates[0]  # it fell in the first fit, and later
+    assert [r["learning_rate"] for r in resumed.history_][:7] == rates[:7]
+    np.testing.assert_allclose(
+        resumed.loss_curve_[:7], straight.loss_curve_[:7], rtol=1e-12
+    )

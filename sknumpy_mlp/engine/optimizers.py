@@ -61,11 +61,15 @@ class SGD:
         )
         self.t = 0
 
-    def step(self, grads):
+    def step(self, grads, learning_rate=None):
         """Apply one update with ``grads`` (one per parameter), in place.
 
         ``grads`` are used as scratch space and hold garbage afterwards.
+        ``learning_rate`` is the rate of this step (the training loop passes
+        its schedule's); by default, and afterwards, :attr:`learning_rate`.
         """
+        if learning_rate is not None:
+            self.learning_rate = float(learning_rate)
         self.t += 1
         lr = float(self.learning_rate)
         if self.velocities is None:
@@ -133,11 +137,15 @@ class Adam:
         self.vs = [np.zeros_like(p) for p in self.params]
         self.t = 0
 
-    def step(self, grads):
+    def step(self, grads, learning_rate=None):
         """Apply one update with ``grads`` (one per parameter), in place.
 
         ``grads`` are used as scratch space and hold garbage afterwards.
+        ``learning_rate`` is the rate of this step (the training loop passes
+        its schedule's); by default, and afterwards, :attr:`learning_rate`.
         """
+        if learning_rate is not None:
+            self.learning_rate = float(learning_rate)
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         # a Python float, so that float32 parameters are not computed in float64
@@ -198,11 +206,15 @@ class RMSprop:
         self._scratch = None
         self.t = 0
 
-    def step(self, grads):
+    def step(self, grads, learning_rate=None):
         """Apply one update with ``grads`` (one per parameter), in place.
 
         ``grads`` are used as scratch space and hold garbage afterwards.
+        ``learning_rate`` is the rate of this step (the training loop passes
+        its schedule's); by default, and afterwards, :attr:`learning_rate`.
         """
+        if learning_rate is not None:
+            self.learning_rate = float(learning_rate)
         self.t += 1
         rho, lr = self.rho, float(self.learning_rate)
         if self._scratch is None:
@@ -260,13 +272,15 @@ class AdamW(Adam):
         self.weight_decay = float(weight_decay)
         self.decay = [p for p in self.params if p.ndim > 1] if decay is None else decay
 
-    def step(self, grads):
+    def step(self, grads, learning_rate=None):
         """Apply the decoupled decay, then one Adam update with ``grads``."""
+        if learning_rate is not None:
+            self.learning_rate = float(learning_rate)
         if self.weight_decay:
             shrink = 1.0 - float(self.learning_rate) * self.weight_decay
             for p in self.decay:
                 p *= shrink
-        super().step(grads)
+        super().step(grads, learning_rate)
 
 
 def in_chunks(function, arrays, *args):

@@ -8,7 +8,7 @@ schedule) and the number of samples seen before it, :math:`t`:
 * ``'invscaling'``: :math:`\eta_0 / (t + 1)^{p}` (scikit-learn's);
 * ``'adaptive'``: :math:`\eta_0` until the stopping criterion has not improved
   for ``n_iter_no_change`` epochs, then divided by 5 (see
-  :func:`reduce_on_plateau`); training stops once it would go below
+  :meth:`Schedule.on_plateau`); training stops once it would go below
   :math:`10^{-6}`;
 * ``'step'``: :math:`\eta_0 \gamma^{\lfloor e / s \rfloor}` (every :math:`s`
   epochs, multiply by :math:`\gamma`);
@@ -80,6 +80,9 @@ class Schedule:
     step_factor: float = 0.1
     total_epochs: int = 200
     warmup_epochs: int = 0
+    #: ``'adaptive'``'s rate after its plateaus (None: not reduced yet); a warm
+    #: start sets it to continue where the previous fit left off.
+    current: float | None = None
 
     def __post_init__(self):
         if self.name not in SCHEDULES:
@@ -89,18 +92,24 @@ class Schedule:
             )
 
     def rate(self, epoch, samples_seen=0):
-        """Learning rate of epoch ``epoch`` (0-based), or ``None`` to keep the
-        current one (``'adaptive'`` after warm-up, which changes on plateaus).
-        """
+        """Learning rate of epoch ``epoch`` (0-based): the schedule owns it, the
+        training loop hands it to every optimizer step."""
         if epoch < self.warmup_epochs:
-            return self.learning_rate_init * (epoch + 1) / self.warmup_epochs
-        if self.name == "adaptive" and epoch > self.warmup_epochs:
-            return None
-        return SCHEDULES[self.name](self, epoch - self.warmup_epochs, samples_seen)
+            rate = self.learning_rate_init * (epoch + 1) / self.warmup_epochs
+        elif self.name == "adaptive" and self.current is not None:
+            rate = self.current
+        else:
+            rate = SCHEDULES[self.name](self, epoch - self.warmup_epochs, samples_seen)
+        self._last = rate
+        return rate
 
-
-def reduce_on_plateau(schedule, learning_rate):
-    """New learning rate when progress stalls, or ``None`` to stop training."""
-    if schedule == "adaptive" and learning_rate > 1e-6:
-        return learning_rate / 5.0
-    return None
+    def on_plateau(self, epoch):
+        """Progress stalled after epoch ``epoch``: ``'adaptive'`` divides its
+        rate by 5 (from the next epoch after warm-up) and says to go on; every
+        schedule says to stop once that rate would be 1e-6 or less."""
+        rate = getattr(self, "_last", self.learning_rate_init)
+        if self.name != "adaptive" or rate <= 1e-6:
+            return False
+        if epoch >= self.warmup_epochs:
+            self.current = rate / 5.0
+        return True

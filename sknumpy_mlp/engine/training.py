@@ -10,7 +10,7 @@ import numpy as np
 
 from .losses import get_loss
 from .optimizers import clip_grad_norm
-from .schedules import Schedule, reduce_on_plateau
+from .schedules import Schedule
 
 
 def minibatches(n_samples, batch_size, rng=None):
@@ -28,7 +28,9 @@ def minibatches(n_samples, batch_size, rng=None):
         yield order[start : start + batch_size]
 
 
-def run_epoch(network, optimizer, X, Y, config, stop_requested=None):
+def run_epoch(
+    network, optimizer, X, Y, config, stop_requested=None, learning_rate=None
+):
     """One pass over ``(X, Y)`` in mini-batches.
 
     With the settings of ``config`` (a :class:`TrainConfig`), each batch's
@@ -37,9 +39,11 @@ def run_epoch(network, optimizer, X, Y, config, stop_requested=None):
     once by ``optimizer``. ``rng`` shuffles the rows; ``None`` keeps their
     order. ``X`` may be of another dtype than the network: each batch is
     converted on its own, so the data is never copied whole.
-    ``stop_requested()`` is asked after every batch; when it says yes the epoch
-    ends early. ``max_norm`` rescales each unit's incoming weights to at most
-    that L2 norm after every step (:meth:`NeuralNetwork.apply_max_norm`).
+    Every step uses ``learning_rate`` (the schedule's, from :func:`train`; by
+    default the optimizer's own). ``stop_requested()`` is asked after every
+    batch; when it says yes the epoch ends early. ``max_norm`` rescales each
+    unit's incoming weights to at most that L2 norm after every step
+    (:meth:`NeuralNetwork.apply_max_norm`).
     ``augment(X_batch)``, if given, returns the batch to train on (e.g. randomly
     distorted images). ``gradients`` are the arrays the optimizer
     steps with when they are not the ones ``loss_and_gradients`` returns (the
@@ -72,7 +76,7 @@ def run_epoch(network, optimizer, X, Y, config, stop_requested=None):
             grads = config.gradients
         if max_grad_norm is not None:
             clip_grad_norm(grads, max_grad_norm)
-        optimizer.step(grads)
+        optimizer.step(grads, learning_rate)
         if max_norm is not None:
             network.apply_max_norm(max_norm)
         weight = X_batch.shape[0] if w is None else float(w.sum())
@@ -308,23 +312,21 @@ def train(network, optimizer, X, Y, config):
         for i in range(c.max_iter):
             epoch = c.first_epoch + i
             rate = c.schedule.rate(c.schedule_epoch + i, result.samples_seen)
-            if rate is not None:
-                optimizer.learning_rate = rate
             if c.on_epoch_begin is not None:
                 c.on_epoch_begin(epoch)
             start = time.perf_counter()
             with np.errstate(over="ignore", invalid="ignore"):
                 epoch_loss, completed = run_epoch(
-                    network, optimizer, X, Y, c, stop_requested
+                    network, optimizer, X, Y, c, stop_requested, rate
                 )
-                check_finite(network, epoch_loss, epoch, optimizer.learning_rate)
+                check_finite(network, epoch_loss, epoch, rate)
             result.samples_seen += X.shape[0]
             record = {
                 "epoch": epoch,
                 "loss": epoch_loss,
                 "validation_loss": None,
                 "validation_score": None,
-                "learning_rate": optimizer.learning_rate,
+                "learning_rate": rate,
             }
             if c.validation is not None:
                 val_loss, val_score = c.validation.evaluate(network, c.loss)
@@ -344,11 +346,9 @@ def train(network, optimizer, X, Y, config):
                 result.interrupted = True
                 break
             if stalled:
-                new_rate = reduce_on_plateau(c.schedule.name, optimizer.learning_rate)
-                if new_rate is None:
+                if not c.schedule.on_plateau(c.schedule_epoch + i):
                     result.converged = True
                     break
-                optimizer.learning_rate = new_rate
                 stopper.reset_patience()
     if best_params is not None:
         for p, best in zip(network.parameters(), best_params, strict=True):
