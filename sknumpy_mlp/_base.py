@@ -16,7 +16,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
@@ -26,13 +25,14 @@ from sklearn.utils.validation import (
 
 from ._callbacks import _Callbacks
 from ._prediction import PredictionMixin
+from ._validation import own_validation, split_validation
 from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, OUTPUT_ONLY, resolve_activation
 from .engine.augmentation import ImageAugmenter
 from .engine.layers import Dropout
 from .engine.optimizers import OPTIMIZERS, join_state, make_optimizer, split_state
 from .engine.schedules import SCHEDULES, Schedule
-from .engine.training import TrainConfig, Validation, train, train_lbfgs
+from .engine.training import TrainConfig, train, train_lbfgs
 from .persistence import load_estimator, save_estimator
 
 try:  # scikit-learn >= 1.9
@@ -58,42 +58,6 @@ HIDDEN_ACTIVATIONS = {
     for name in [*ACTIVATIONS, *ALIASES]
     if name not in OUTPUT_ONLY and name != "linear"
 }
-
-_SHARED_PARAMETERS = (
-    "hidden_layer_sizes",
-    "activation",
-    "solver",
-    "alpha",
-    "batch_size",
-    "learning_rate",
-    "learning_rate_init",
-    "power_t",
-    "max_iter",
-    "shuffle",
-    "random_state",
-    "tol",
-    "verbose",
-    "warm_start",
-    "momentum",
-    "nesterovs_momentum",
-    "early_stopping",
-    "validation_fraction",
-    "beta_1",
-    "beta_2",
-    "epsilon",
-    "n_iter_no_change",
-    "max_fun",
-    "rho",
-    "weight_decay",
-    "lr_decay_epochs",
-    "lr_decay_factor",
-    "warmup_epochs",
-    "dropout",
-    "max_grad_norm",
-    "max_norm",
-    "augment",
-    "dtype",
-)
 
 
 class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
@@ -158,7 +122,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
     def __init__(self, **params):
         # the subclasses list every parameter (scikit-learn reads them from
         # their signatures) and hand the shared ones down here
-        for name in _SHARED_PARAMETERS:
+        for name in BaseMLP._parameter_constraints:  # the shared parameters
             setattr(self, name, params.pop(name))
         if params:
             raise TypeError(f"unexpected parameters {sorted(params)}")
@@ -242,15 +206,15 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         if X_val is not None or y_val is not None:
             if incremental:
                 raise ValueError("partial_fit does not take a validation set.")
-            validation = self._own_validation(
-                X_val, y_val, sample_weight_val, targets, dtype
+            validation = own_validation(
+                self, X_val, y_val, sample_weight_val, targets, dtype
             )
         use_early_stopping = not incremental and self._use_early_stopping(
             X.shape[0], validation is not None
         )
         if use_early_stopping and validation is None:
-            X, Y, sample_weight, validation = self._split_validation(
-                X, Y, sample_weight, targets, seeds[1]
+            X, Y, sample_weight, validation = split_validation(
+                X, Y, sample_weight, targets, self.validation_fraction, seeds[1]
             )
 
         # L-BFGS opens one more epoch context than it runs (see _run_lbfgs)
@@ -600,60 +564,6 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         if self.early_stopping == "auto":
             return has_validation_set or n_samples > AUTO_EARLY_STOPPING_MIN_SAMPLES
         return bool(self.early_stopping)
-
-    def _split_validation(self, X, Y, sample_weight, targets, seed):
-        stratify = targets.stratify
-        arrays = [X, Y, targets.labels]
-        if sample_weight is not None:
-            arrays.append(sample_weight)
-        try:
-            parts = train_test_split(
-                *arrays,
-                test_size=self.validation_fraction,
-                random_state=seed,
-                stratify=stratify,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"Cannot hold out validation_fraction={self.validation_fraction} of "
-                f"the data for early stopping: {exc}"
-            ) from exc
-        X_train, X_val, Y_train, Y_val, _, labels_val = parts[:6]
-        if X_val.shape[0] < 2:  # scikit-learn's message
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
-        w_train = w_val = None
-        if sample_weight is not None:
-            w_train, w_val = parts[6:8]
-        score = targets.scorer(labels_val, w_val)
-        X_val = X_val.astype(Y_val.dtype, copy=False)  # the network's dtype
-        return X_train, Y_train, w_train, Validation(X_val, Y_val, score, w_val)
-
-    def _own_validation(self, X_val, y_val, sample_weight_val, targets, dtype):
-        if X_val is None or y_val is None:
-            raise ValueError("X_val and y_val must be given together.")
-        X_val = validate_data(
-            self,
-            X_val,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        ).astype(dtype, copy=False)
-        y_val = np.asarray(y_val)
-        if y_val.shape[0] != X_val.shape[0]:
-            raise ValueError(
-                f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}."
-            )
-        val_targets = targets.validation(y_val)
-        w_val = None
-        if sample_weight_val is not None:
-            w_val = _check_sample_weight(
-                sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
-            ).astype(dtype)
-        score = targets.scorer(val_targets.labels, w_val)
-        return Validation(X_val, val_targets.encode(val_targets.y, dtype), score, w_val)
 
     def _new_network(self, n_features, hidden, activations, targets, dtype, seed):
         rng = np.random.default_rng(seed)

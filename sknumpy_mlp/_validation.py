@@ -1,0 +1,67 @@
+"""Validation sets for early stopping: a held-out split, or the user's own."""
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from .engine.training import Validation
+
+
+def split_validation(X, Y, sample_weight, targets, fraction, seed):
+    """Hold out ``fraction`` of the rows (stratified when ``targets`` say so):
+    ``(X_train, Y_train, w_train, Validation)``."""
+    stratify = targets.stratify
+    arrays = [X, Y, targets.labels]
+    if sample_weight is not None:
+        arrays.append(sample_weight)
+    try:
+        parts = train_test_split(
+            *arrays,
+            test_size=fraction,
+            random_state=seed,
+            stratify=stratify,
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"Cannot hold out validation_fraction={fraction} of "
+            f"the data for early stopping: {exc}"
+        ) from exc
+    X_train, X_val, Y_train, Y_val, _, labels_val = parts[:6]
+    if X_val.shape[0] < 2:  # scikit-learn's message
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            "or the size of your dataset."
+        )
+    w_train = w_val = None
+    if sample_weight is not None:
+        w_train, w_val = parts[6:8]
+    score = targets.scorer(labels_val, w_val)
+    X_val = X_val.astype(Y_val.dtype, copy=False)  # the network's dtype
+    return X_train, Y_train, w_train, Validation(X_val, Y_val, score, w_val)
+
+
+def own_validation(estimator, X_val, y_val, sample_weight_val, targets, dtype):
+    """The user's validation set, checked like the training data of
+    ``estimator``: a :class:`Validation`."""
+    if X_val is None or y_val is None:
+        raise ValueError("X_val and y_val must be given together.")
+    X_val = validate_data(
+        estimator,
+        X_val,
+        accept_sparse=["csr", "csc"],
+        dtype=(np.float64, np.float32),
+        reset=False,
+    ).astype(dtype, copy=False)
+    y_val = np.asarray(y_val)
+    if y_val.shape[0] != X_val.shape[0]:
+        raise ValueError(
+            f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}."
+        )
+    val_targets = targets.validation(y_val)
+    w_val = None
+    if sample_weight_val is not None:
+        w_val = _check_sample_weight(
+            sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
+        ).astype(dtype)
+    score = targets.scorer(val_targets.labels, w_val)
+    return Validation(X_val, val_targets.encode(val_targets.y, dtype), score, w_val)
