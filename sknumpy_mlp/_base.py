@@ -128,6 +128,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             raise TypeError(f"unexpected parameters {sorted(params)}")
 
     def _check_stochastic(self):
+        """Whether ``partial_fit`` exists (see the subclasses' ``available_if``)."""
         if self.solver == "lbfgs":
             raise AttributeError(
                 "partial_fit is only available for stochastic solvers; "

@@ -29,11 +29,9 @@ _STATE_ARRAYS = {name for cls in OPTIMIZERS.values() for name in cls.STATE_ARRAY
 
 def file_class(cls):
     """The class name a model file records for estimator class ``cls``."""
-    return (
-        "MLPScratchRegressor"
-        if issubclass(cls, RegressorMixin)
-        else ("MLPScratchClassifier")
-    )
+    if issubclass(cls, RegressorMixin):
+        return "MLPScratchRegressor"
+    return "MLPScratchClassifier"
 
 
 def save_estimator(estimator, path):

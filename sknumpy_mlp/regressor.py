@@ -149,15 +149,7 @@ class MLPScratchRegressor(RegressorMixin, BaseMLP):
             X, y, sample_weight, X_val, y_val, sample_weight_val, incremental=False
         )
 
-    def _check_stochastic(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                "partial_fit is only available for stochastic solvers; "
-                f"{self.solver!r} is not one."
-            )
-        return True
-
-    @available_if(_check_stochastic)
+    @available_if(BaseMLP._check_stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on a chunk of data, keeping all state between calls.
