@@ -1,11 +1,12 @@
-"""The shared core of the estimators: parameters, the training drive, prediction.
+"""The shared core of the estimators: parameters and the training drive.
 
 :class:`BaseMLP` holds everything that a classifier and a regressor built on
 the engine have in common; a subclass adds its output layer, loss, target
 encoding and scoring through a *targets* object (see :meth:`BaseMLP._targets`)
 with ``y``, ``n_outputs``, ``output_activation``, ``labels``, ``stratify``,
 ``encode(y, dtype)``, ``scorer(labels, sample_weight)``, ``validation(y_val)``
-and ``fitted_attributes()``.
+and ``fitted_attributes()``. Prediction is :mod:`._prediction`'s, per-epoch
+reporting :mod:`._callbacks`' and the validation sets :mod:`._validation`'s.
 """
 
 import functools
@@ -19,13 +20,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
-    _check_sample_weight,
     validate_data,
 )
 
 from ._callbacks import _Callbacks
 from ._prediction import PredictionMixin
-from ._validation import own_validation, split_validation
+from ._validation import checked_weights, own_validation, split_validation
 from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, OUTPUT_ONLY, resolve_activation
 from .engine.augmentation import ImageAugmenter
@@ -550,9 +550,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         """The rows' weights in the training dtype, or None."""
         if sample_weight is None:
             return None
-        return _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        ).astype(dtype)
+        return checked_weights(sample_weight, X, dtype)
 
     def _use_early_stopping(self, n_samples, has_validation_set):
         if self.solver == "lbfgs":

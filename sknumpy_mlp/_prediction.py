@@ -120,5 +120,5 @@ def _require_finite(Z):
 
 
 #: The network each fitted estimator last predicted with, with its key (see
-#: ``MLPScratchClassifier._network``); an entry goes with its estimator.
+#: ``PredictionMixin._network``); an entry goes with its estimator.
 _NETWORKS = weakref.WeakKeyDictionary()

@@ -7,6 +7,13 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from .engine.training import Validation
 
 
+def checked_weights(sample_weight, X, dtype):
+    """``sample_weight`` checked against ``X`` (non-negative), in ``dtype``."""
+    return _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    ).astype(dtype)
+
+
 def split_validation(X, Y, sample_weight, targets, fraction, seed):
     """Hold out ``fraction`` of the rows (stratified when ``targets`` say so):
     ``(X_train, Y_train, w_train, Validation)``."""
@@ -60,8 +67,6 @@ def own_validation(estimator, X_val, y_val, sample_weight_val, targets, dtype):
     val_targets = targets.validation(y_val)
     w_val = None
     if sample_weight_val is not None:
-        w_val = _check_sample_weight(
-            sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
-        ).astype(dtype)
+        w_val = checked_weights(sample_weight_val, X_val, dtype)
     score = targets.scorer(val_targets.labels, w_val)
     return Validation(X_val, val_targets.encode(val_targets.y, dtype), score, w_val)

@@ -10,9 +10,10 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import _check_sample_weight, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP
+from ._validation import checked_weights
 from .engine.activations import ACTIVATIONS
 
 
@@ -353,10 +354,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
                 sample_weight = class_weights
             else:
                 sample_weight = (
-                    _check_sample_weight(
-                        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                    )
-                    * class_weights
+                    checked_weights(sample_weight, X, np.float64) * class_weights
                 )
         return super()._weights(sample_weight, X, targets, dtype)
 

@@ -84,6 +84,18 @@ def binary_crossentropy(Z, Y, activation="logistic", sample_weight=None):
     return _mean(row_losses, scale, n), delta, A
 
 
+def _residual_loss(Z, Y, activation, sample_weight, pointwise):
+    """A loss of the residual :math:`r = f(z) - y`, summed over the outputs:
+    ``pointwise(r)`` gives each element's loss and its derivative in ``r``
+    (which may be ``r`` itself, overwritten afterwards)."""
+    scale, n = _row_scale(Z, sample_weight)
+    A = ACTIVATIONS[activation](Z.copy())
+    values, slope = pointwise(A - Y)
+    row_losses = values.sum(axis=1)
+    delta = DERIVATIVES[activation](A, _scaled(slope, scale, n), Z)
+    return _mean(row_losses, scale, n), delta, A
+
+
 def squared_error(Z, Y, activation="identity", sample_weight=None):
     r"""Half squared error of the output activation :math:`a = f(z)`.
 
@@ -91,12 +103,7 @@ def squared_error(Z, Y, activation="identity", sample_weight=None):
         \ell_i = \tfrac12 \sum_k (a_{ik} - y_{ik})^2,
         \qquad \frac{\partial \ell_i}{\partial z_i} = f'(z_i) \odot (a_i - y_i)
     """
-    scale, n = _row_scale(Z, sample_weight)
-    A = ACTIVATIONS[activation](Z.copy())
-    diff = A - Y
-    row_losses = 0.5 * (diff**2).sum(axis=1)
-    delta = DERIVATIVES[activation](A, _scaled(diff, scale, n), Z)
-    return _mean(row_losses, scale, n), delta, A
+    return _residual_loss(Z, Y, activation, sample_weight, lambda r: (0.5 * r**2, r))
 
 
 def absolute_error(Z, Y, activation="identity", sample_weight=None):
@@ -107,12 +114,9 @@ def absolute_error(Z, Y, activation="identity", sample_weight=None):
         \qquad \frac{\partial \ell_i}{\partial z_i}
             = f'(z_i) \odot \operatorname{sign}(a_i - y_i)
     """
-    scale, n = _row_scale(Z, sample_weight)
-    A = ACTIVATIONS[activation](Z.copy())
-    diff = A - Y
-    row_losses = np.abs(diff).sum(axis=1)
-    delta = DERIVATIVES[activation](A, _scaled(np.sign(diff), scale, n), Z)
-    return _mean(row_losses, scale, n), delta, A
+    return _residual_loss(
+        Z, Y, activation, sample_weight, lambda r: (np.abs(r), np.sign(r))
+    )
 
 
 def huber(Z, Y, activation="identity", sample_weight=None, *, delta=1.0):
@@ -127,16 +131,13 @@ def huber(Z, Y, activation="identity", sample_weight=None, *, delta=1.0):
 
     with :math:`r = a - y`.
     """
-    scale, n = _row_scale(Z, sample_weight)
-    A = ACTIVATIONS[activation](Z.copy())
-    diff = A - Y
-    size = np.abs(diff)
-    row_losses = np.where(
-        size <= delta, 0.5 * diff**2, delta * (size - 0.5 * delta)
-    ).sum(axis=1)
-    clipped = np.clip(diff, -delta, delta)
-    grad = DERIVATIVES[activation](A, _scaled(clipped, scale, n), Z)
-    return _mean(row_losses, scale, n), grad, A
+
+    def pointwise(r):
+        size = np.abs(r)
+        values = np.where(size <= delta, 0.5 * r**2, delta * (size - 0.5 * delta))
+        return values, np.clip(r, -delta, delta)
+
+    return _residual_loss(Z, Y, activation, sample_weight, pointwise)
 
 
 def poisson(Z, Y, activation="exp", sample_weight=None):

@@ -24,7 +24,29 @@ FLUSH_EVERY = 8
 FLUSH_MARGIN = 2.0**24
 
 
-class SGD:
+class Optimizer:
+    """What every optimizer declares, once; the estimators, the command line
+    and model files derive their options from it (a new optimizer is one
+    subclass and one :data:`OPTIMIZERS` entry)."""
+
+    #: Hyper-parameters besides the learning rate: keyword arguments of
+    #: ``__init__`` that the estimators set from their parameters of the same
+    #: name (see ``BaseMLP._make_optimizer``).
+    HYPERPARAMETERS = ()
+    #: Entries of :meth:`state_dict` that are lists of arrays (model files
+    #: store them as arrays, see persistence.py).
+    STATE_ARRAYS = ()
+    #: Whether ``__init__`` takes ``decay``, the weight arrays to decay.
+    DECAYS_WEIGHTS = False
+
+    def _take_rate(self, learning_rate):
+        """Step with ``learning_rate`` when given (the training loop passes its
+        schedule's); it stays the optimizer's :attr:`learning_rate`."""
+        if learning_rate is not None:
+            self.learning_rate = float(learning_rate)
+
+
+class SGD(Optimizer):
     r"""Stochastic gradient descent with optional (Nesterov) momentum.
 
     .. math::
@@ -41,15 +63,8 @@ class SGD:
     nesterov : bool, default=False
     """
 
-    #: Hyper-parameters besides the learning rate: keyword arguments of
-    #: ``__init__`` that the estimators set from their parameters of the same
-    #: name (see ``BaseMLP._make_optimizer``).
     HYPERPARAMETERS = ("momentum", "nesterov")
-    #: Entries of :meth:`state_dict` that are lists of arrays (model files
-    #: store them as arrays, see persistence.py).
     STATE_ARRAYS = ("velocities",)
-    #: Whether ``__init__`` takes ``decay``, the weight arrays to decay.
-    DECAYS_WEIGHTS = False
 
     def __init__(self, params, learning_rate=0.01, momentum=0.0, nesterov=False):
         self.params = list(params)
@@ -68,8 +83,7 @@ class SGD:
         ``learning_rate`` is the rate of this step (the training loop passes
         its schedule's); by default, and afterwards, :attr:`learning_rate`.
         """
-        if learning_rate is not None:
-            self.learning_rate = float(learning_rate)
+        self._take_rate(learning_rate)
         self.t += 1
         lr = float(self.learning_rate)
         if self.velocities is None:
@@ -98,7 +112,7 @@ class SGD:
             self.velocities = _matching(state["velocities"], self.params)
 
 
-class Adam:
+class Adam(Optimizer):
     r"""Adam (Kingma and Ba, 2014).
 
     .. math::
@@ -115,15 +129,8 @@ class Adam:
     epsilon : float, default=1e-8
     """
 
-    #: Hyper-parameters besides the learning rate: keyword arguments of
-    #: ``__init__`` that the estimators set from their parameters of the same
-    #: name (see ``BaseMLP._make_optimizer``).
     HYPERPARAMETERS = ("beta_1", "beta_2", "epsilon")
-    #: Entries of :meth:`state_dict` that are lists of arrays (model files
-    #: store them as arrays, see persistence.py).
     STATE_ARRAYS = ("ms", "vs")
-    #: Whether ``__init__`` takes ``decay``, the weight arrays to decay.
-    DECAYS_WEIGHTS = False
 
     def __init__(
         self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
@@ -144,8 +151,7 @@ class Adam:
         ``learning_rate`` is the rate of this step (the training loop passes
         its schedule's); by default, and afterwards, :attr:`learning_rate`.
         """
-        if learning_rate is not None:
-            self.learning_rate = float(learning_rate)
+        self._take_rate(learning_rate)
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         # a Python float, so that float32 parameters are not computed in float64
@@ -172,7 +178,7 @@ class Adam:
         self.vs = _matching(state["vs"], self.params)
 
 
-class RMSprop:
+class RMSprop(Optimizer):
     r"""RMSprop (Hinton, 2012): steps scaled by a running RMS of the gradient.
 
     .. math::
@@ -187,15 +193,8 @@ class RMSprop:
     epsilon : float, default=1e-8
     """
 
-    #: Hyper-parameters besides the learning rate: keyword arguments of
-    #: ``__init__`` that the estimators set from their parameters of the same
-    #: name (see ``BaseMLP._make_optimizer``).
     HYPERPARAMETERS = ("rho", "epsilon")
-    #: Entries of :meth:`state_dict` that are lists of arrays (model files
-    #: store them as arrays, see persistence.py).
     STATE_ARRAYS = ("vs",)
-    #: Whether ``__init__`` takes ``decay``, the weight arrays to decay.
-    DECAYS_WEIGHTS = False
 
     def __init__(self, params, learning_rate=0.001, rho=0.9, epsilon=1e-8):
         self.params = list(params)
@@ -213,8 +212,7 @@ class RMSprop:
         ``learning_rate`` is the rate of this step (the training loop passes
         its schedule's); by default, and afterwards, :attr:`learning_rate`.
         """
-        if learning_rate is not None:
-            self.learning_rate = float(learning_rate)
+        self._take_rate(learning_rate)
         self.t += 1
         rho, lr = self.rho, float(self.learning_rate)
         if self._scratch is None:
@@ -274,8 +272,7 @@ class AdamW(Adam):
 
     def step(self, grads, learning_rate=None):
         """Apply the decoupled decay, then one Adam update with ``grads``."""
-        if learning_rate is not None:
-            self.learning_rate = float(learning_rate)
+        self._take_rate(learning_rate)
         if self.weight_decay:
             shrink = 1.0 - float(self.learning_rate) * self.weight_decay
             for p in self.decay:

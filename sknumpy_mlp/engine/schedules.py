@@ -22,7 +22,7 @@ at :math:`e - W`.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def _constant(config, epoch, samples_seen):
@@ -83,6 +83,8 @@ class Schedule:
     #: ``'adaptive'``'s rate after its plateaus (None: not reduced yet); a warm
     #: start sets it to continue where the previous fit left off.
     current: float | None = None
+    #: The rate :meth:`rate` gave last, which a plateau reduces.
+    last: float | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         if self.name not in SCHEDULES:
@@ -100,14 +102,14 @@ class Schedule:
             rate = self.current
         else:
             rate = SCHEDULES[self.name](self, epoch - self.warmup_epochs, samples_seen)
-        self._last = rate
+        self.last = rate
         return rate
 
     def on_plateau(self, epoch):
         """Progress stalled after epoch ``epoch``: ``'adaptive'`` divides its
         rate by 5 (from the next epoch after warm-up) and says to go on; every
         schedule says to stop once that rate would be 1e-6 or less."""
-        rate = getattr(self, "_last", self.learning_rate_init)
+        rate = self.learning_rate_init if self.last is None else self.last
         if self.name != "adaptive" or rate <= 1e-6:
             return False
         if epoch >= self.warmup_epochs:
