@@ -1,0 +1,7 @@
+"""``python -m sknumpy_mlp.cli``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
