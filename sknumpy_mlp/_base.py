@@ -9,8 +9,6 @@ and ``fitted_attributes()``. Prediction is :mod:`._prediction`'s, per-epoch
 reporting :mod:`._callbacks`' and the validation sets :mod:`._validation`'s.
 """
 
-import functools
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -19,20 +17,17 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import (
-    validate_data,
-)
+from sklearn.utils.validation import validate_data
 
 from ._callbacks import _Callbacks
 from ._prediction import PredictionMixin
+from ._solvers import EMPTY_STATE, FitRun, run_lbfgs, run_stochastic
 from ._validation import checked_weights, own_validation, split_validation
 from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, OUTPUT_ONLY, resolve_activation
 from .engine.augmentation import ImageAugmenter
-from .engine.layers import Dropout
-from .engine.optimizers import OPTIMIZERS, join_state, make_optimizer, split_state
-from .engine.schedules import SCHEDULES, Schedule
-from .engine.training import TrainConfig, train, train_lbfgs
+from .engine.optimizers import OPTIMIZERS
+from .engine.schedules import SCHEDULES
 from .persistence import load_estimator, save_estimator
 
 try:  # scikit-learn >= 1.9
@@ -50,8 +45,6 @@ AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
 AUTO_FLOAT32_MIN_SAMPLES = 10_000
 #: The solvers: every optimizer of the engine's registry, and L-BFGS.
 SOLVERS = (*OPTIMIZERS, "lbfgs")
-#: Estimator parameters named unlike the optimizer argument they set.
-_PARAMETER_OF = {"nesterov": "nesterovs_momentum"}
 #: Activations a hidden layer may use (softmax and exp are for output layers).
 HIDDEN_ACTIVATIONS = {
     name
@@ -165,8 +158,64 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         activations = self._hidden_activations(len(hidden))
         dropouts = self._dropout_rates(len(hidden))
         self._check_options(dropouts, incremental)
-        fitted = hasattr(self, "coefs_")
-        first_pass = not fitted or (not self.warm_start and not incremental)
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, targets, dtype = self._validated(X, y, first_pass, incremental, classes)
+        Y = targets.encode(targets.y, dtype)
+        sample_weight = self._weights(sample_weight, X, targets, dtype)
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=3
+        )
+        if first_pass:
+            network = self._new_network(
+                X.shape[1], hidden, activations, targets, dtype, seeds[0]
+            )
+            previous = EMPTY_STATE
+        else:
+            network, previous = self._continued_network(hidden, targets)
+
+        validation = None
+        if X_val is not None or y_val is not None:
+            if incremental:
+                raise ValueError("partial_fit does not take a validation set.")
+            validation = own_validation(
+                self, X_val, y_val, sample_weight_val, targets, dtype
+            )
+        early_stopping = not incremental and self._use_early_stopping(
+            X.shape[0], validation is not None
+        )
+        if early_stopping and validation is None:
+            X, Y, sample_weight, validation = split_validation(
+                X, Y, sample_weight, targets, self.validation_fraction, seeds[1]
+            )
+
+        # L-BFGS opens one more epoch context than it runs (see run_lbfgs)
+        max_epochs = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
+        callbacks = _Callbacks(self, X, targets.y, network, targets, max_epochs)
+        run = FitRun(
+            network, X, Y, sample_weight, validation, previous, callbacks,
+            self._loss(network),
+        )  # fmt: skip
+        if self.solver == "lbfgs":
+            result = run_lbfgs(self, run)
+        else:
+            result = run_stochastic(
+                self,
+                run,
+                seed=seeds[2],
+                dropouts=dropouts,
+                early_stopping=early_stopping,
+                max_iter=1 if incremental else self.max_iter,
+            )
+        callbacks.finish()
+        self._set_fitted(network, targets, result, previous)
+        self._warn_how_it_ended(result, incremental, early_stopping)
+        return self
+
+    def _validated(self, X, y, first_pass, incremental, classes):
+        """``(X, targets, dtype)``: the checked input, the subclass's targets
+        object and the training dtype."""
         X, y = validate_data(
             self,
             X,
@@ -189,63 +238,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         targets = self._targets(
             y, first_pass=first_pass, incremental=incremental, classes=classes
         )
-        Y = targets.encode(targets.y, dtype)
-        sample_weight = self._weights(sample_weight, X, targets, dtype)
-
-        seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=3
-        )
-        if first_pass:
-            network = self._new_network(
-                X.shape[1], hidden, activations, targets, dtype, seeds[0]
-            )
-            previous = _EMPTY_STATE
-        else:
-            network, previous = self._continued_network(hidden, targets)
-
-        validation = None
-        if X_val is not None or y_val is not None:
-            if incremental:
-                raise ValueError("partial_fit does not take a validation set.")
-            validation = own_validation(
-                self, X_val, y_val, sample_weight_val, targets, dtype
-            )
-        use_early_stopping = not incremental and self._use_early_stopping(
-            X.shape[0], validation is not None
-        )
-        if use_early_stopping and validation is None:
-            X, Y, sample_weight, validation = split_validation(
-                X, Y, sample_weight, targets, self.validation_fraction, seeds[1]
-            )
-
-        # L-BFGS opens one more epoch context than it runs (see _run_lbfgs)
-        max_epochs = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
-        callbacks = _Callbacks(self, X, targets.y, network, targets, max_epochs)
-        loss = self._loss(network)
-        if self.solver == "lbfgs":
-            result = self._run_lbfgs(
-                network, X, Y, sample_weight, validation, previous, callbacks, loss
-            )
-        else:
-            result = self._run_stochastic(
-                network,
-                X,
-                Y,
-                sample_weight,
-                validation,
-                previous,
-                callbacks,
-                seeds[2],
-                dropouts,
-                use_early_stopping,
-                loss,
-                max_iter=1 if incremental else self.max_iter,
-            )
-        callbacks.finish()
-
-        self._set_fitted(network, targets, result, previous)
-        self._warn_how_it_ended(result, incremental, use_early_stopping)
-        return self
+        return X, targets, dtype
 
     def _check_options(self, dropouts, incremental):
         """Refuse combinations of parameters that cannot train."""
@@ -301,133 +294,6 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-
-    def _run_stochastic(
-        self,
-        network,
-        X,
-        Y,
-        sample_weight,
-        validation,
-        previous,
-        callbacks,
-        seed,
-        dropouts,
-        early_stopping,
-        loss,
-        max_iter,
-    ):
-        # One random stream for shuffling and dropout masks, saved with the
-        # model, so that a warm start continues it exactly.
-        rng = np.random.default_rng(seed)
-        if previous["shuffle_state"] is not None:
-            rng.bit_generator.state = previous["shuffle_state"]
-        for layer, rate in zip(network.layers, dropouts, strict=False):
-            if rate:
-                layer.dropout = Dropout(rate, random_state=rng)
-        # one flat array of parameters and one of gradients: the optimizer
-        # updates everything in a few vectorised calls per batch
-        shapes = [p.shape for p in network.parameters()]
-        order = network.packed_order()
-        params, grads = network.pack()
-        optimizer = self._make_optimizer(
-            [params], decay=[layer.weights for layer in network.layers]
-        )
-        # the 'adaptive' rate a warm start continues: the one the previous fit
-        # ended with (stored with the optimizer's state, see below)
-        continued_rate = None
-        if previous["optimizer_state"] is not None:
-            optimizer.load_state_dict(join_state(previous["optimizer_state"], order))
-            continued_rate = optimizer.learning_rate
-        n_samples = X.shape[0]
-        batch_size = (
-            min(200, n_samples) if self.batch_size == "auto" else self.batch_size
-        )
-        schedule = Schedule(
-            self.learning_rate,
-            self.learning_rate_init,
-            power_t=self.power_t,
-            step_epochs=self.lr_decay_epochs,
-            step_factor=self.lr_decay_factor,
-            total_epochs=self.max_iter,
-            warmup_epochs=self.warmup_epochs,
-            current=continued_rate if self.learning_rate == "adaptive" else None,
-        )
-        config = TrainConfig(
-            max_iter=max_iter,
-            batch_size=min(batch_size, n_samples),
-            loss=loss,
-            schedule=schedule,
-            alpha=self.alpha,
-            rng=rng if self.shuffle else None,
-            sample_weight=sample_weight,
-            max_grad_norm=self.max_grad_norm,
-            max_norm=self.max_norm,
-            augment=None
-            if self.augment is None
-            # checked against X in _train: no need to validate every batch
-            else functools.partial(self.augment.distort, rng=rng),
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            first_epoch=previous["n_iter"] + 1,
-            schedule_epoch=previous["n_iter"],
-            samples_seen=previous["t"],
-            validation=validation,
-            monitor="loss" if self.scoring == "loss" else "score",
-            stop_on_validation=early_stopping,
-            on_epoch_begin=callbacks.begin,
-            on_epoch_end=callbacks.end,
-            gradients=[grads],
-        )
-        result = train(network, optimizer, X, Y, config)
-        network.clear()
-        state = optimizer.state_dict()
-        if schedule.current is not None:  # a reduced 'adaptive' rate goes on
-            state["learning_rate"] = schedule.current
-        result.optimizer_state = split_state(state, shapes, order)
-        result.shuffle_state = rng.bit_generator.state
-        return result
-
-    def _run_lbfgs(
-        self, network, X, Y, sample_weight, validation, previous, callbacks, loss
-    ):
-        history = []
-        start = [time.perf_counter()]
-
-        def on_iteration(iteration, loss):
-            epoch = previous["n_iter"] + iteration
-            record = {
-                "epoch": epoch,
-                "loss": loss,
-                "validation_loss": None,
-                "validation_score": None,
-                "learning_rate": None,
-            }
-            if validation is not None:
-                val_loss, val_score = validation.evaluate(network, loss)
-                record.update(validation_loss=val_loss, validation_score=val_score)
-            record["seconds"] = time.perf_counter() - start[0]
-            start[0] = time.perf_counter()
-            history.append(record)
-            return callbacks.end(record, begin_next=True)
-
-        callbacks.begin(previous["n_iter"] + 1)
-        result = train_lbfgs(
-            network,
-            X,
-            Y,
-            loss=loss,
-            alpha=self.alpha,
-            sample_weight=sample_weight,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            on_iteration=on_iteration,
-        )
-        callbacks.close_open_epoch()
-        result.history = history
-        result.samples_seen = previous["t"] + X.shape[0] * result.n_iter
-        return result
 
     def _set_fitted(self, network, targets, result, previous):
         """Set every fitted attribute at once, after training succeeded."""
@@ -584,21 +450,6 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         """The training loss: a registry name, or a callable of that signature."""
         return network.loss_name
 
-    def _make_optimizer(self, params, decay):
-        """The solver's optimizer, each of its declared hyper-parameters set
-        from the estimator parameter of that name (``nesterov`` from
-        ``nesterovs_momentum``, scikit-learn's name)."""
-        cls = OPTIMIZERS[self.solver]
-        options = {
-            name: getattr(self, _PARAMETER_OF.get(name, name))
-            for name in cls.HYPERPARAMETERS
-        }
-        if cls.DECAYS_WEIGHTS:
-            options["decay"] = decay
-        return make_optimizer(
-            self.solver, params, learning_rate=self.learning_rate_init, **options
-        )
-
     def report_epoch(self, record):
         """Report one epoch; called after every epoch when ``verbose`` is true.
 
@@ -643,12 +494,3 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-_EMPTY_STATE = {
-    "n_iter": 0,
-    "t": 0,
-    "history": [],
-    "optimizer_state": None,
-    "shuffle_state": None,
-}

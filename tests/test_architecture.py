@@ -136,7 +136,8 @@ def test_everything_about_an_optimizer_derives_from_its_registry_entry():
     # DECAYS_WEIGHTS) plus one entry in OPTIMIZERS; the estimators'
     # constraints, their optimizer wiring, the CLI and the model files follow
     from sknumpy_mlp import MLPScratchClassifier, MLPScratchRegressor, persistence
-    from sknumpy_mlp._base import _PARAMETER_OF, SOLVERS
+    from sknumpy_mlp._base import SOLVERS
+    from sknumpy_mlp._solvers import PARAMETER_OF
     from sknumpy_mlp.cli import _parser
     from sknumpy_mlp.engine.optimizers import OPTIMIZERS
 
@@ -147,7 +148,7 @@ def test_everything_about_an_optimizer_derives_from_its_registry_entry():
         params = Estimator().get_params()
         for cls in OPTIMIZERS.values():
             for name in cls.HYPERPARAMETERS:
-                assert _PARAMETER_OF.get(name, name) in params, (cls, name)
+                assert PARAMETER_OF.get(name, name) in params, (cls, name)
     for cls in OPTIMIZERS.values():
         assert set(cls.STATE_ARRAYS) <= persistence._STATE_ARRAYS
     train = _parser()._subparsers._group_actions[0].choices["train"]

@@ -631,6 +631,18 @@ def test_a_validation_set_without_early_stopping_is_only_scored(digits):
     assert clf.score(X_val, y_val) == clf.validation_scores_[-1]
 
 
+def test_lbfgs_scores_a_validation_set_of_its_own(digits):
+    # L-BFGS never stops on it, but scores it after every iteration (this
+    # once passed the iteration's loss value where the loss's name belongs)
+    X_train, X_val, y_train, y_val = digits
+    clf = MLPScratchClassifier(solver="lbfgs", max_iter=8, tol=0.0, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    assert len(clf.validation_scores_) == clf.n_iter_ == 8
+    assert clf.score(X_val, y_val) == clf.validation_scores_[-1]
+    assert all(np.isfinite(clf.validation_loss_curve_))
+
+
 def test_partial_fit_after_a_fit_with_validation(digits):
     X_train, X_test, y_train, y_test = digits
     clf = MLPScratchClassifier(early_stopping=True, max_iter=3, random_state=0)

@@ -114,7 +114,8 @@ class Layer:
         The activation :math:`f`: ``'relu'``, ``'leaky_relu'``, ``'elu'``,
         ``'gelu'``, ``'logistic'`` (alias ``'sigmoid'``), ``'tanh'``,
         ``'softmax'`` or ``'identity'``.
-    initializer : {'he_normal', 'glorot_uniform'} or None, default=None
+    initializer : {'he_normal', 'glorot_uniform', 'glorot_uniform_biases'} or None, \
+            default=None
         How the weights are drawn; ``None`` means He for ReLU, Glorot otherwise.
     random_state : int, numpy.random.Generator or None, default=None
         Source of the initial weights; an int reproduces them exactly.
@@ -160,10 +161,9 @@ class Layer:
             )
         self.initializer = initializer
         rng = as_generator(random_state)
-        self.weights = INITIALIZERS[initializer](
+        self.weights, self.biases = INITIALIZERS[initializer](
             self.n_inputs, self.n_outputs, rng, self.dtype
         )
-        self.biases = np.zeros(self.n_outputs, dtype=self.dtype)
         self.grad_weights = None
         self.grad_biases = None
         self.dropout = None

@@ -31,7 +31,7 @@ class Optimizer:
 
     #: Hyper-parameters besides the learning rate: keyword arguments of
     #: ``__init__`` that the estimators set from their parameters of the same
-    #: name (see ``BaseMLP._make_optimizer``).
+    #: name (see ``sknumpy_mlp._solvers.estimator_optimizer``).
     HYPERPARAMETERS = ()
     #: Entries of :meth:`state_dict` that are lists of arrays (model files
     #: store them as arrays, see persistence.py).

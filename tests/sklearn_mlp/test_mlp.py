@@ -72,6 +72,17 @@ def _learning_rate(clf):
     return clf.history_[-1]["learning_rate"]
 
 
+# sknumpy-mlp: scikit-learn's own test configuration turns only deprecation
+# and future warnings into errors (sklearn.utils._testing's filters), not a
+# ConvergenceWarning; this project's turns every warning into an error. As
+# there, a fit that ends on max_iter is not a failure here (scikit-learn's own
+# MLPRegressor warns in test_mlp_regressor_dtypes_casting). Tests that expect
+# the warning still assert it with pytest.warns.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+
 @pytest.fixture
 def global_random_seed():
     """sknumpy-mlp: scikit-learn's conftest fixture, at its default seed."""
@@ -529,11 +540,7 @@ def test_partial_fit_regression():
         pred2 = mlp.predict(X)
         assert_allclose(pred1, pred2)
         score = mlp.score(X, y)
-        # sknumpy-mlp deviation: without momentum, 100 full-batch steps reach
-        # R² 0.62 here against scikit-learn's 0.67: both initialise weights
-        # Glorot-uniform, but scikit-learn also draws the biases, which start
-        # at 0 here (with momentum 0.9: 0.85 against 0.86)
-        assert score > (0.65 if momentum else 0.6)
+        assert score > 0.65
 
 
 def test_partial_fit_errors():
