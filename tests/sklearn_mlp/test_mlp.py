@@ -78,9 +78,7 @@ def _learning_rate(clf):
 # there, a fit that ends on max_iter is not a failure here (scikit-learn's own
 # MLPRegressor warns in test_mlp_regressor_dtypes_casting). Tests that expect
 # the warning still assert it with pytest.warns.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.fixture
