@@ -18,7 +18,17 @@ from .engine import NeuralNetwork
 from .engine.augmentation import ImageAugmenter
 from .engine.model_file import ModelFile, layer_arrays, layer_spec, write
 from .engine.optimizers import OPTIMIZERS
-from .engine.training import HISTORY_KEYS
+from .engine.schema import (
+    any_json,
+    boolean,
+    fields,
+    integer,
+    listing,
+    mapping,
+    number,
+    optional,
+    string,
+)
 
 # ------------------------------------------------------------------- writing
 
@@ -259,31 +269,75 @@ def load_estimator(source, cls):
     f = source
     f.expect(file_class(cls))
     meta = f.meta
-    params = meta.get("params")
-    fitted = meta.get("fitted")
-    if not isinstance(params, dict) or not isinstance(fitted, dict):
-        raise f.error("its metadata has no hyper-parameters or fitted state")
+    regressor = issubclass(cls, RegressorMixin)
+    for key, schema in (
+        ("params", PARAMS_SCHEMA),
+        ("fitted", REGRESSOR_FITTED if regressor else CLASSIFIER_FITTED),
+        ("history", HISTORY_SCHEMA),
+        ("optimizer", OPTIMIZER_SCHEMA),
+        ("shuffle_state", SHUFFLE_SCHEMA),
+    ):
+        if key not in meta:
+            raise f.error(f"its metadata has no {key!r} entry")
+        f.check(meta[key], schema, key)
+    est = _estimator(f, cls, meta["params"])
+    fitted, history = meta["fitted"], meta["history"]
+    if [r["epoch"] for r in history] != list(range(1, len(history) + 1)):
+        raise f.error("its training history does not number its epochs 1, 2, ...")
+    layers = f.layers()
+    n_outputs = layers[-1].n_outputs
+    if regressor:
+        targets, expected_out = _regression_targets(f, est, fitted, n_outputs)
+    else:
+        targets, expected_out = _class_targets(f, fitted, n_outputs)
+    _check_architecture(f, est, layers, fitted, expected_out)
+    n_features = fitted["n_features_in_"]
+    attributes = {
+        **targets,
+        "n_features_in_": n_features,
+        "coefs_": [layer.weights for layer in layers],
+        "intercepts_": [layer.biases for layer in layers],
+        "n_layers_": len(layers) + 1,
+        "out_activation_": expected_out,
+        "package_version_": meta.get("package_version"),
+        "t_": fitted["t_"],
+    }
+    if fitted["has_feature_names"]:
+        names = f.array("feature_names", kinds="U", shape=(n_features,))
+        attributes["feature_names_in_"] = names.astype(object)
+    n_iter = fitted.get("n_iter_", len(history))  # absent before format 2
+    if n_iter > len(history):
+        raise f.error(f"its n_iter_ {n_iter} is more than its {len(history)} epochs")
+    est._restore_fitted(
+        attributes,
+        history=history,
+        n_iter=n_iter,
+        optimizer=_optimizer(f, attributes),
+        shuffle_state=_shuffle_state(f, meta["shuffle_state"]),
+    )
+    return est
+
+
+def _estimator(f, cls, params):
+    """A ``cls`` with the file's hyper-parameters, each checked."""
     try:
         params = {k: _from_json(v) for k, v in params.items()}
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise f.error(f"its hyper-parameters are invalid ({exc})") from exc
-    known = cls().get_params()
-    unknown = sorted(set(params) - set(known))
+    unknown = sorted(set(params) - set(cls().get_params()))
     if unknown:
-        raise f.error(f"it has unknown hyper-parameters {unknown}")
+        raise f.error(f"it has unknown hyper-parameters {unknown[:5]}")
     try:
         est = cls(**params)
         est._validate_params()
     except Exception as exc:
         raise f.error(f"its hyper-parameters are invalid ({exc})") from exc
+    return est
 
-    layers = f.layers()
-    n_outputs = layers[-1].n_outputs
-    if issubclass(cls, RegressorMixin):
-        targets, expected_out = _regression_targets(f, est, fitted, n_outputs)
-    else:
-        targets, expected_out = _class_targets(f, fitted, n_outputs)
-    n_features = fitted.get("n_features_in_")
+
+def _check_architecture(f, est, layers, fitted, expected_out):
+    """The layers must be the ones the hyper-parameters and targets imply."""
+    n_features = fitted["n_features_in_"]
     if n_features != layers[0].n_inputs:
         raise f.error(
             f"n_features_in_={n_features!r} does not match the first layer's "
@@ -301,39 +355,6 @@ def load_estimator(source, cls):
         or [layer.activation for layer in layers[:-1]] != activations
     ):
         raise f.error("its layer activations do not match its hyper-parameters")
-
-    attributes = {
-        **targets,
-        "n_features_in_": n_features,
-        "coefs_": [layer.weights for layer in layers],
-        "intercepts_": [layer.biases for layer in layers],
-        "n_layers_": len(layers) + 1,
-        "out_activation_": expected_out,
-        "package_version_": meta.get("package_version"),
-    }
-    if fitted.get("has_feature_names"):
-        names = f.array("feature_names", kinds="U", shape=(n_features,))
-        attributes["feature_names_in_"] = names.astype(object)
-    history = meta.get("history")
-    if not isinstance(history, list) or not all(
-        isinstance(r, dict) and set(r) == set(HISTORY_KEYS) for r in history
-    ):
-        raise f.error("its training history is missing or malformed")
-    try:
-        attributes["t_"] = int(fitted["t_"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise f.error(f"its fitted state is incomplete ({exc})") from exc
-    n_iter = fitted.get("n_iter_", len(history))  # absent before format 2
-    if not isinstance(n_iter, int) or not 0 <= n_iter <= len(history):
-        raise f.error(f"its n_iter_ {n_iter!r} is not valid")
-    est._restore_fitted(
-        attributes,
-        history=history,
-        n_iter=n_iter,
-        optimizer=_optimizer(f, attributes),
-        shuffle_state=meta.get("shuffle_state"),
-    )
-    return est
 
 
 def _class_targets(f, fitted, n_outputs):
@@ -368,22 +389,101 @@ def _regression_targets(f, est, fitted, n_outputs):
 
 
 def _optimizer(f, attributes):
-    spec = f.meta.get("optimizer")
+    """``(solver, state)`` of the optimizer a warm start continues, each array
+    checked against its parameter, and the whole state against the solver's
+    ``load_state_dict`` (so that a warm start cannot fail on it later)."""
+    spec = f.meta["optimizer"]
     if spec is None:
         return None, None
-    if not isinstance(spec, dict) or not isinstance(spec.get("arrays"), list):
-        raise f.error("its optimizer state is malformed")
+    cls = OPTIMIZERS[spec["solver"]]
+    arrays = spec["arrays"]
+    if len(set(arrays)) != len(arrays) or not set(arrays) <= set(cls.STATE_ARRAYS):
+        raise f.error(
+            f"its optimizer arrays {arrays} are not {spec['solver']!r}'s "
+            f"{list(cls.STATE_ARRAYS)}"
+        )
     state = {k: v for k, v in spec.items() if k not in ("solver", "arrays")}
+    try:  # on one-value stand-ins: the keys and numbers are what is checked
+        probe = [np.zeros(1)]
+        options = {"decay": probe} if cls.DECAYS_WEIGHTS else {}
+        cls(probe, **options).load_state_dict(
+            {**state, **{key: [np.zeros(1)] for key in arrays}}
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise f.error(
+            f"its optimizer state does not fit {spec['solver']!r} ({exc!r})"
+        ) from exc
     params = [
         p
         for w, b in zip(attributes["coefs_"], attributes["intercepts_"], strict=True)
         for p in (w, b)
     ]
     for key in spec["arrays"]:
-        if key not in _STATE_ARRAYS:
-            raise f.error(f"it has an unknown optimizer array {key!r}")
         state[key] = [
             f.array(f"optimizer_{key}_{i}", kinds="f", shape=p.shape)
             for i, p in enumerate(params)
         ]
     return spec.get("solver"), state
+
+
+def _shuffle_state(f, state):
+    """The random stream's state, checked by NumPy's own PCG64."""
+    if state is not None:
+        try:
+            np.random.PCG64().state = state
+        except (TypeError, ValueError) as exc:
+            raise f.error(f"its shuffle_state is not valid ({exc})") from exc
+    return state
+
+
+# ------------------------------------------------------------------- schema
+
+#: An estimator file's entries beyond the container's (see
+#: :mod:`sknumpy_mlp.engine.schema`); docs/model_files.rst lists them.
+PARAMS_SCHEMA = mapping(string(max_length=100), any_json(), max_length=200)
+_COMMON_FITTED = {
+    "n_features_in_": integer(1),
+    "t_": integer(0),
+    "has_feature_names": boolean(),
+}
+CLASSIFIER_FITTED = fields(
+    {**_COMMON_FITTED, "multilabel": boolean(), "classes_object": boolean()},
+    {"n_iter_": integer(0)},  # from format version 2 on
+)
+REGRESSOR_FITTED = fields(
+    {**_COMMON_FITTED, "n_outputs": integer(1), "n_iter_": integer(0)}
+)
+HISTORY_SCHEMA = listing(
+    fields(
+        {
+            "epoch": integer(1),
+            "loss": number(),
+            "validation_loss": optional(number()),
+            "validation_score": optional(number()),
+            "learning_rate": optional(number(0, low_open=True)),
+            "seconds": number(0),
+        }
+    ),
+    max_length=10**7,
+)
+OPTIMIZER_SCHEMA = optional(
+    fields(
+        {
+            "solver": string(set(OPTIMIZERS)),
+            "arrays": listing(string(_STATE_ARRAYS), max_length=len(_STATE_ARRAYS)),
+            "t": integer(0),
+            "learning_rate": number(0, low_open=True),
+        }
+    )
+)
+_UINT128 = integer(0, 2**128 - 1)
+SHUFFLE_SCHEMA = optional(
+    fields(
+        {
+            "bit_generator": string({"PCG64"}),
+            "state": fields({"state": _UINT128, "inc": _UINT128}),
+            "has_uint32": integer(0, 1),
+            "uinteger": integer(0, 2**32 - 1),
+        }
+    )
+)

@@ -330,7 +330,10 @@ def test_shapes_that_do_not_chain_are_refused(saved, tmp_path):
         ),
         (lambda m, a: m["params"].update(colour="red"), "unknown hyper-parameters"),
         (lambda m, a: m["fitted"].update(n_features_in_=7), "n_features_in_=7"),
-        (lambda m, a: m["layers"][0].update(activation="eval"), "layer 0 is not"),
+        (
+            lambda m, a: m["layers"][0].update(activation="eval"),
+            r"layers\[0\]\.activation must be one of",
+        ),
         (lambda m, a: m["params"].update(hidden_layer_sizes=[64, 16]), "layer sizes"),
     ],
 )

@@ -22,18 +22,36 @@ runs code; every name, dtype, shape and checksum is verified before an object
 is built, and anything wrong raises a ``ValueError`` that says what.
 """
 
+import contextlib
+import errno
 import hashlib
 import json
 import math
 import os
+import re
 import secrets
+import stat
+import struct
 import zipfile
+import zlib
 
 import numpy as np
 
 from ._version import __version__
 from .activations import ACTIVATIONS
 from .layers import Dropout, Layer
+from .losses import LOSSES
+from .schema import (
+    SchemaError,
+    any_json,
+    fields,
+    integer,
+    listing,
+    mapping,
+    number,
+    optional,
+    string,
+)
 
 FORMAT_NAME = "sknumpy-mlp"
 #: Version of the file layout written by this package; see docs/model_files.rst.
@@ -66,6 +84,15 @@ def layer_arrays(layers):
 
 
 def write(path, meta, arrays):
+    """Write ``meta`` and ``arrays`` to ``path``, atomically.
+
+    The data goes to a temporary file in the same folder, which then
+    replaces ``path``: a reader sees the old file or the new one, never a
+    part. A file that is replaced keeps its permission bits; a new one gets
+    the user's umask, as any file they write. Temporaries are named
+    ``.<name>.<pid>.<random>.tmp``; one left by a process that no longer
+    exists (killed during a save) is removed by the next save to that folder.
+    """
     arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
     meta = {
         "format": FORMAT_NAME,
@@ -78,15 +105,29 @@ def write(path, meta, arrays):
     arrays["metadata"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    # A fresh name in the target's folder (so os.replace is atomic), opened
-    # exclusively with mode 0o666 so that the umask applies, as for any file
-    # the user writes (mkstemp would make it private to the owner).
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            errno.ENOENT, f"cannot write {path!r}: the folder does not exist", path
+        )
+    _remove_stale_temporaries(directory, os.path.basename(path))
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = None  # a new file: 0o666 less the umask, applied by os.open
     tmp = os.path.join(
-        directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp"
+        directory,
+        f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(6)}.tmp",
     )
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise type(exc)(
+            exc.errno, f"cannot write {path!r}: {exc.strerror}", path
+        ) from exc
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                os.chmod(tmp, mode)
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
@@ -96,6 +137,34 @@ def write(path, meta, arrays):
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+
+
+def _remove_stale_temporaries(directory, name):
+    """Remove ``.<name>.<pid>.<random>.tmp`` files of processes that are gone."""
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        pid = entry[len(prefix) :].split(".")[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, entry))
+
+
+def _process_exists(pid):
+    if pid == os.getpid() or os.name != "posix":
+        return True  # (on Windows, os.kill(pid, 0) would send a Ctrl-C)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True  # someone else's, or not knowable: leave it
+    return True
 
 
 def _fsync_directory(directory):
@@ -118,178 +187,236 @@ def digest(array):
 # ------------------------------------------------------------------- reading
 
 
+#: Every member of a model file is named ``<name>.npy``, ``<name>`` of these
+#: characters; names are unique (see docs/model_files.rst).
+MEMBER_NAME = re.compile(r"[A-Za-z0-9_]{1,100}")
+#: Most members a model file may have (a network of 1000 layers with Adam's
+#: state has about 6000).
+MAX_MEMBERS = 20_000
+#: Largest metadata entry read, in bytes.
+MAX_METADATA_BYTES = 64 * 2**20
+#: Exceptions that reading a damaged or hostile archive can raise, in zipfile,
+#: numpy's header reader and the file system; each becomes a ModelFileError.
+_DAMAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    RuntimeError,
+    NotImplementedError,
+    OverflowError,
+    SyntaxError,  # numpy parses the .npy header as a Python literal
+    MemoryError,
+    zlib.error,
+    struct.error,
+)
+
+
+class ModelFileError(ValueError):
+    """A file that is not a valid model file; the message names the file."""
+
+
+def _open_regular_file(path):
+    """``path`` opened for reading, if it is a regular file: a FIFO or a device
+    would block or never end."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ModelFileError(
+                f"{path!r} is not a valid sknumpy-mlp model file: it is not a "
+                "regular file."
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class ModelFile:
-    """An opened, validated model file."""
+    """An opened, validated model file.
+
+    The archive is read with :mod:`zipfile` and each member by its full
+    name, never through ``numpy.load``'s name mapping (which prefers a plain
+    ``weights_0`` to ``weights_0.npy``): what is checked is what is used.
+    """
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        # The file is opened here, not by numpy, so that it is closed on every
-        # path (numpy leaks the handle when the archive is damaged).
-        self.file = open(self.path, "rb")
+        self.file = _open_regular_file(self.path)
+        self.zip = None
         try:
-            try:
-                self.npz = np.load(self.file, allow_pickle=False)
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-                raise self.error(f"it is not a readable .npz archive ({exc})") from exc
-            if not isinstance(self.npz, np.lib.npyio.NpzFile):
-                raise self.error("it holds a single array, not an .npz archive")
+            self.size = os.fstat(self.file.fileno()).st_size
+            self.members = self._read_directory()
             self.meta = self._read_metadata()
             self._check_members()
         except BaseException:
-            self.file.close()
+            self.close()
             raise
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        self.npz.close()
+        self.close()
+
+    def close(self):
+        if self.zip is not None:
+            self.zip.close()
         self.file.close()
 
     def error(self, problem):
-        return ValueError(
+        return ModelFileError(
             f"{self.path!r} is not a valid sknumpy-mlp model file: {problem}."
         )
 
+    def _read_directory(self):
+        """The members by name (without ``.npy``), each checked to be stored
+        plainly: unencrypted, uncompressed, no larger than the file."""
+        if self.file.read(6) == b"\x93NUMPY":
+            raise self.error("it holds a single array (.npy), not an .npz archive")
+        self.file.seek(0)
+        try:
+            self.zip = zipfile.ZipFile(self.file)
+            infos = self.zip.infolist()
+        except _DAMAGE as exc:
+            problem = f"it is not a readable .npz archive (a zip file: {_shown(exc)})"
+            raise self.error(problem) from exc
+        if len(infos) > MAX_MEMBERS:
+            raise self.error(
+                f"it has {len(infos)} entries, more than the {MAX_MEMBERS} a model "
+                "file may have"
+            )
+        members = {}
+        for info in infos:
+            stem = info.filename[:-4] if info.filename.endswith(".npy") else None
+            if stem is None or not MEMBER_NAME.fullmatch(stem):
+                raise self.error(
+                    f"it has an entry named {_shown(repr(info.filename))}, not "
+                    "'<letters, digits, _>.npy'"
+                )
+            if stem in members:
+                raise self.error(f"it has two entries named {info.filename!r}")
+            if info.flag_bits & 0x1:
+                raise self.error(f"the entry {stem!r} is encrypted")
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise self.error(
+                    f"the entry {stem!r} is compressed, which the format never does"
+                )
+            if info.file_size != info.compress_size or info.file_size > self.size:
+                raise self.error(
+                    f"the entry {stem!r} declares {info.file_size} bytes, more than "
+                    "the file holds"
+                )
+            members[stem] = info
+        return members
+
     def _read_metadata(self):
-        if "metadata" not in self.npz.files:
+        if "metadata" not in self.members:
             raise self.error("it has no 'metadata' entry")
-        raw = self.array("metadata", check_digest=False)
+        raw = self.array(
+            "metadata", check_digest=False, kinds="u", max_bytes=MAX_METADATA_BYTES
+        )
         if raw.dtype != np.uint8 or raw.ndim != 1:
             raise self.error("its 'metadata' entry is not UTF-8 JSON bytes")
         try:
-            meta = json.loads(raw.tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise self.error(f"its metadata is not valid JSON ({exc})") from exc
+            text = raw.tobytes().decode("utf-8")
+            meta = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError included
+            problem = f"its metadata is not valid JSON ({_shown(exc)})"
+            raise self.error(problem) from exc
         if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
             raise self.error("its metadata does not name the sknumpy-mlp format")
         version = meta.get("format_version")
-        if not isinstance(version, int) or version < 1:
-            raise self.error(f"its format version {version!r} is not valid")
+        if type(version) is not int or version < 1:
+            raise self.error(f"its format version {_shown(version)} is not valid")
         if version > FORMAT_VERSION:
-            raise ValueError(
+            raise ModelFileError(
                 f"{self.path!r} was written in sknumpy-mlp model format version "
-                f"{version} (by sknumpy-mlp {meta.get('package_version')}), but this "
-                f"is sknumpy-mlp {__version__}, which reads versions up to "
+                f"{version} (by sknumpy-mlp {_shown(meta.get('package_version'))}), "
+                f"but this is sknumpy-mlp {__version__}, which reads versions up to "
                 f"{FORMAT_VERSION}. Upgrade sknumpy-mlp to load it."
             )
-        for key, kind in (
-            ("class", str),
-            ("layers", list),
-            ("dtype", str),
-            ("sha256", dict),
-        ):
-            if not isinstance(meta.get(key), kind):
-                raise self.error(f"its metadata has no valid {key!r} entry")
-        if meta["dtype"] not in FLOAT_DTYPES:
-            raise self.error(f"its dtype {meta['dtype']!r} is not float32 or float64")
-        if not meta["layers"]:
-            raise self.error("it describes a network without layers")
-        for i, spec in enumerate(meta["layers"]):
-            if not (
-                isinstance(spec, dict)
-                and all(_is_count(spec.get(k)) for k in ("n_inputs", "n_outputs"))
-                and spec.get("activation") in ACTIVATIONS
-                and isinstance(spec.get("dropout", 0.0), float | int)
-                and 0 <= spec.get("dropout", 0.0) < 1
-            ):
-                raise self.error(f"layer {i} is not described correctly: {spec!r}")
-            if i and spec["n_inputs"] != meta["layers"][i - 1]["n_outputs"]:
+        self.check(meta, CONTAINER_SCHEMA, "metadata")
+        for i, spec in enumerate(meta["layers"][1:], start=1):
+            if spec["n_inputs"] != meta["layers"][i - 1]["n_outputs"]:
                 raise self.error(
                     f"layer {i} has {spec['n_inputs']} inputs but layer {i - 1} has "
                     f"{meta['layers'][i - 1]['n_outputs']} outputs"
                 )
         return meta
 
+    def check(self, value, schema, where):
+        """Check metadata ``value`` against ``schema`` (see :mod:`.schema`)."""
+        try:
+            schema(value, where)
+        except SchemaError as exc:
+            raise self.error(f"its {exc}") from None
+
     def _check_members(self):
-        present = set(self.npz.files) - {"metadata"}
+        present = set(self.members) - {"metadata"}
         declared = set(self.meta["sha256"])
-        unexpected = sorted(present - declared)
-        missing = sorted(declared - present)
-        if unexpected:
-            raise self.error(f"it has unexpected entries {unexpected}")
-        if missing:
-            raise self.error(f"entries {missing} are missing")
+        for problem, names in (
+            ("unexpected entries", sorted(present - declared)),
+            ("missing entries", sorted(declared - present)),
+        ):
+            if names:
+                more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+                raise self.error(f"it has {problem} {names[:5]}{more}")
 
     def expect(self, cls):
         if self.meta["class"] != cls:
-            raise ValueError(
+            raise ModelFileError(
                 f"{self.path!r} holds a {self.meta['class']}, not a {cls}; "
                 "read it with sknumpy_mlp.load."
             )
 
-    def array(self, name, *, check_digest=True, kinds=None, shape=None):
-        """Read member ``name``, checking its dtype kind, shape and checksum."""
-        if name not in self.npz.files:
+    def array(self, name, *, check_digest=True, kinds=None, shape=None, max_bytes=None):
+        """Member ``name``, its header checked (plain dtype of one of ``kinds``,
+        ``shape``, a size that is exactly the member's data) before any data
+        is read, and its checksum after."""
+        info = self.members.get(name)
+        if info is None:
             raise self.error(f"the entry {name!r} is missing")
-        self._check_header(name, kinds, shape)
         try:
-            value = self.npz[name]
-        except ValueError as exc:
-            if "allow_pickle" in str(exc):
-                raise self.error(
-                    f"the entry {name!r} holds Python objects (pickled data), "
-                    "which are never loaded"
-                ) from exc
-            raise self.error(f"the entry {name!r} cannot be read ({exc})") from exc
-        except (OSError, EOFError, zipfile.BadZipFile) as exc:
+            with self.zip.open(info) as f:
+                shape_, fortran, dtype = _read_header(f)
+                n_bytes = self._check_header(
+                    name, info, f.tell(), shape_, dtype, kinds, shape, max_bytes
+                )
+                data = bytearray(n_bytes)
+                if f.readinto(data) != n_bytes or f.read(1):
+                    raise EOFError("the data is shorter or longer than declared")
+        except ModelFileError:
+            raise
+        except _DAMAGE as exc:
             raise self.error(
-                f"the entry {name!r} is damaged or truncated ({exc})"
+                f"the entry {name!r} is damaged or truncated ({_shown(exc)})"
             ) from exc
-        if kinds is not None and value.dtype.kind not in kinds:
-            raise self.error(
-                f"the entry {name!r} has an unsupported dtype {value.dtype}"
-            )
-        if shape is not None and value.shape != shape:
-            raise self.error(
-                f"the entry {name!r} has shape {value.shape}, expected {shape}"
-            )
+        value = np.frombuffer(data, dtype=dtype).reshape(
+            shape_, order="F" if fortran else "C"
+        )
         if check_digest and digest(value) != self.meta["sha256"].get(name):
             raise self.error(f"the checksum of entry {name!r} does not match its data")
         return value
 
-    def _check_header(self, name, kinds, shape):
-        """Check a member's ``.npy`` header before any of its data is read.
-
-        The declared dtype must be plain (no Python objects) and of the
-        expected kind and shape, and the declared size must be exactly the
-        member's data, which is stored uncompressed: so reading it allocates no
-        more than the file's own bytes, whatever a hostile header says.
-        """
-        try:
-            info = self.npz.zip.getinfo(f"{name}.npy")
-            if info.compress_type != zipfile.ZIP_STORED:
-                raise self.error(
-                    f"the entry {name!r} is compressed, which the format never does"
-                )
-            if (
-                info.file_size != info.compress_size
-                or info.file_size > os.fstat(self.file.fileno()).st_size
-            ):
-                raise self.error(
-                    f"the entry {name!r} declares {info.file_size} bytes, more than "
-                    "the file holds"
-                )
-            with self.npz.zip.open(info) as f:
-                version = np.lib.format.read_magic(f)
-                if version == (1, 0):
-                    declared, _, dtype = np.lib.format.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    declared, _, dtype = np.lib.format.read_array_header_2_0(f)
-                else:
-                    raise ValueError(f"unsupported .npy version {version}")
-                header_bytes = f.tell()
-        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-            if isinstance(exc, ValueError) and str(exc).startswith(repr(self.path)):
-                raise
-            raise self.error(
-                f"the header of entry {name!r} is unreadable ({exc})"
-            ) from exc
+    def _check_header(
+        self, name, info, header_bytes, declared, dtype, kinds, shape, max_bytes
+    ):
+        """The member's data size, once its header is found plain and exact."""
         if dtype.hasobject:
             raise self.error(
                 f"the entry {name!r} holds Python objects (pickled data), which "
                 "are never loaded"
             )
+        if dtype.names is not None or dtype.subdtype is not None:
+            raise self.error(f"the entry {name!r} holds records, not plain numbers")
+        if not (dtype.isnative or dtype.itemsize == 1):
+            raise self.error(f"the entry {name!r} has a byte-swapped dtype {dtype}")
         if kinds is not None and dtype.kind not in kinds:
             raise self.error(f"the entry {name!r} has an unsupported dtype {dtype}")
         if shape is not None and tuple(declared) != shape:
@@ -302,6 +429,9 @@ class ModelFile:
                 f"the entry {name!r} declares shape {tuple(declared)} ({n_bytes} "
                 f"bytes) but holds {info.file_size - header_bytes} bytes of data"
             )
+        if max_bytes is not None and n_bytes > max_bytes:
+            raise self.error(f"the entry {name!r} is larger than {max_bytes} bytes")
+        return n_bytes
 
     def layers(self):
         dtype = np.dtype(self.meta["dtype"])
@@ -326,3 +456,62 @@ class ModelFile:
 
 def _is_count(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _read_header(f):
+    """``(shape, fortran_order, dtype)`` from an ``.npy`` member's header."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(f)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(f)
+    raise ValueError(f"unsupported .npy version {version}")
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _shown(value, limit=200):
+    """``value`` as text, at most ``limit`` characters (an error message may
+    quote a hostile file)."""
+    text = value if isinstance(value, str) else str(value)
+    if not isinstance(value, str | Exception):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: The container's part of the metadata: what every model file holds.
+LAYER_SCHEMA = fields(
+    {
+        "n_inputs": integer(1),
+        "n_outputs": integer(1),
+        "activation": string(set(ACTIVATIONS)),
+    },
+    {"dropout": number(0, 1, high_open=True)},
+)
+CONTAINER_SCHEMA = fields(
+    {
+        "format": string({FORMAT_NAME}),
+        "format_version": integer(1, FORMAT_VERSION),
+        "class": string(max_length=100),
+        "layers": listing(LAYER_SCHEMA, max_length=10_000),
+        "dtype": string(set(FLOAT_DTYPES)),
+        "sha256": mapping(
+            string(pattern=MEMBER_NAME.pattern),
+            string(pattern="[0-9a-f]{64}"),
+            max_length=MAX_MEMBERS,
+        ),
+    },
+    {
+        "package_version": string(max_length=100),
+        # a network's own entries
+        "loss": optional(string(set(LOSSES))),
+        "history": any_json(),
+        # an estimator's (checked by sknumpy_mlp.persistence)
+        "params": any_json(),
+        "fitted": any_json(),
+        "optimizer": any_json(),
+        "shuffle_state": any_json(),
+    },
+)

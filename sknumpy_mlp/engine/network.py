@@ -8,9 +8,10 @@ import numpy as np
 from . import model_file
 from .activations import ACTIVATIONS
 from .layers import Dropout, Layer, as_generator
-from .losses import LOSSES, check_loss, default_loss, get_loss
+from .losses import check_loss, default_loss, get_loss
 from .optimizers import OPTIMIZERS, in_chunks, make_optimizer
 from .schedules import Schedule
+from .schema import listing, number
 from .training import TrainConfig, train
 
 #: Rows are predicted in chunks whose widest activation array takes about
@@ -502,10 +503,17 @@ class NeuralNetwork:
     @classmethod
     def from_model_file(cls, f):
         """The network held by the opened, validated model file ``f``."""
-        loss = f.meta.get("loss")
-        if loss is not None and loss not in LOSSES:
-            raise f.error(f"it names an unknown loss {loss!r}")
+        f.check(f.meta.get("history", []), HISTORY_SCHEMA, "history")
+        loss = f.meta.get("loss")  # a registry name: checked by the container
         network = cls(f.layers(), loss=loss)
+        try:
+            _ = network.loss_name  # the loss must fit the output layer
+        except ValueError as exc:
+            raise f.error(f"its loss does not fit its output layer ({exc})") from None
         network.history_ = [float(c) for c in f.meta.get("history", [])]
         network.package_version_ = f.meta.get("package_version")
         return network
+
+
+#: A network file's training history: the mean loss of every epoch.
+HISTORY_SCHEMA = listing(number(), max_length=10**7)
