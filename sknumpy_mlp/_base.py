@@ -185,8 +185,9 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         early_stopping = not incremental and self._use_early_stopping(
             X.shape[0], validation is not None
         )
+        rows = None  # train on every row
         if early_stopping and validation is None:
-            X, Y, sample_weight, validation = split_validation(
+            rows, validation = split_validation(
                 X, Y, sample_weight, targets, self.validation_fraction, seeds[1]
             )
 
@@ -195,7 +196,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         callbacks = _Callbacks(self, X, targets.y, network, targets, max_epochs)
         run = FitRun(
             network, X, Y, sample_weight, validation, previous, callbacks,
-            self._loss(network),
+            self._loss(network), rows,
         )  # fmt: skip
         if self.solver == "lbfgs":
             result = run_lbfgs(self, run)
@@ -385,7 +386,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
     def _hidden_activations(self, n_hidden):
         names = self._per_hidden_layer("activation", n_hidden, "entries")
         for name in names:
-            if name not in HIDDEN_ACTIVATIONS:
+            if not isinstance(name, str) or name not in HIDDEN_ACTIVATIONS:
                 raise ValueError(
                     f"Unknown activation {name!r} in activation={self.activation!r}; "
                     f"expected names from {sorted(HIDDEN_ACTIVATIONS)}."

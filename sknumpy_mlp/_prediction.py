@@ -56,31 +56,57 @@ class PredictionMixin:
         dtype = self.coefs_[0].dtype
         if self._is_plain_array(X):
             try:
-                network = self._network()
                 # a NaN or an infinity in X makes the first product warn
-                # ("invalid value") before _require_finite sees it
-                with np.errstate(invalid="ignore"):
-                    logits = network.logits(
+                # ("invalid value") before _require_finite sees it; finite
+                # input beyond float32's range overflows the cast (both are
+                # checked below)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    logits = self._network().logits(
                         X.astype(dtype, copy=False), check_first=_require_finite
                     )
+                if _finite(logits):
+                    return logits.astype(np.float64, copy=False)
             except _NotFinite:
-                if np.isfinite(X).all():  # finite input that overflowed
-                    logits = network.logits(X.astype(dtype, copy=False))
-                else:
-                    logits = None  # validate_data below raises its error
-            if logits is not None:
-                return logits.astype(np.float64, copy=False)
+                pass
+            if np.isfinite(X).all():  # finite input that overflowed
+                return self._wider_logits(X)
+            # else validate_data below raises its error
+        # dtype='numeric' refuses strings, numeric or not, as scikit-learn's
+        # MLPs do at predict; dates and durations are refused below
         X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
+            self, X, accept_sparse=["csr", "csc"], dtype="numeric", reset=False
         )
-        logits = self._network().logits(X.astype(dtype, copy=False))
+        if X.dtype.kind in "Mm":
+            raise ValueError(
+                f"X has dtype {X.dtype}: dates and durations are not numbers the "
+                "network can use. Convert them to numeric features explicitly "
+                "instead."
+            )
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = self._network().logits(X.astype(dtype, copy=False))
+        if not _finite(logits):
+            return self._wider_logits(X)
         # The output activation runs in float64, so that probabilities near 0 or
         # 1 keep their precision and agree with predict_log_proba.
         return logits.astype(np.float64, copy=False)
+
+    def _wider_logits(self, X):
+        """The logits of finite ``X`` that overflowed in the network's dtype:
+        in float64 (a float32 model given float64 input beyond float32's
+        range), or a clear error where even that overflows."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = self._network(dtype=np.float64).logits(
+                X.astype(np.float64, copy=False)
+            )
+        if not _finite(logits):
+            raise ValueError(
+                "The network's outputs overflow for this input (its values reach "
+                f"{abs(X).max():.3g}, the model was fitted on data of a much "
+                "smaller scale): scale X as the training data was."
+            )
+        return logits
 
     def _is_plain_array(self, X):
         """Whether ``X`` needs none of validate_data's conversions.
@@ -99,6 +125,10 @@ class PredictionMixin:
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
         )
+
+
+def _finite(logits):
+    return np.isfinite(logits).all()
 
 
 class _NotFinite(Exception):

@@ -39,7 +39,9 @@ class FitRun:
     ``previous`` is the estimator's state a warm start continues (epochs so
     far, samples seen, history, optimizer state, random stream), or
     :data:`EMPTY_STATE`; ``callbacks`` reports the epochs; ``loss`` is the
-    training loss's registry name.
+    training loss's registry name; ``rows`` are the rows of ``X`` to train on
+    (None: all; early stopping holds out the others, see
+    :func:`~sknumpy_mlp._validation.split_validation`).
     """
 
     network: Any
@@ -50,6 +52,7 @@ class FitRun:
     previous: dict
     callbacks: Any
     loss: Any
+    rows: Any = None
 
 
 def estimator_optimizer(estimator, params, decay):
@@ -87,7 +90,8 @@ def run_stochastic(estimator, run, *, seed, dropouts, early_stopping, max_iter):
     """Train ``run`` with the estimator's stochastic solver for ``max_iter``
     epochs at most; the result carries the optimizer's and the random
     stream's state, for a warm start to continue exactly."""
-    network, previous, n_samples = run.network, run.previous, run.X.shape[0]
+    network, previous = run.network, run.previous
+    n_samples = run.X.shape[0] if run.rows is None else len(run.rows)
     # One random stream for shuffling and dropout masks, saved with the
     # model, so that a warm start continues it exactly.
     rng = np.random.default_rng(seed)
@@ -139,6 +143,7 @@ def run_stochastic(estimator, run, *, seed, dropouts, early_stopping, max_iter):
         on_epoch_begin=run.callbacks.begin,
         on_epoch_end=run.callbacks.end,
         gradients=[grads],
+        rows=run.rows,
     )
     result = train(network, optimizer, run.X, run.Y, config)
     network.clear()

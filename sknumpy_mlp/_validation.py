@@ -16,35 +16,30 @@ def checked_weights(sample_weight, X, dtype):
 
 def split_validation(X, Y, sample_weight, targets, fraction, seed):
     """Hold out ``fraction`` of the rows (stratified when ``targets`` say so):
-    ``(X_train, Y_train, w_train, Validation)``."""
-    stratify = targets.stratify
-    arrays = [X, Y, targets.labels]
-    if sample_weight is not None:
-        arrays.append(sample_weight)
+    ``(training rows, Validation)``. The split is of row indices, as
+    ``train_test_split`` would split the arrays: ``X`` is never copied (the
+    validation inputs are gathered from it in chunks, the training batches
+    row by row)."""
     try:
-        parts = train_test_split(
-            *arrays,
+        train_rows, val_rows = train_test_split(
+            np.arange(X.shape[0]),
             test_size=fraction,
             random_state=seed,
-            stratify=stratify,
+            stratify=targets.stratify,
         )
     except ValueError as exc:
         raise ValueError(
             f"Cannot hold out validation_fraction={fraction} of "
             f"the data for early stopping: {exc}"
         ) from exc
-    X_train, X_val, Y_train, Y_val, _, labels_val = parts[:6]
-    if X_val.shape[0] < 2:  # scikit-learn's message
+    if val_rows.shape[0] < 2:  # scikit-learn's message
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' "
             "or the size of your dataset."
         )
-    w_train = w_val = None
-    if sample_weight is not None:
-        w_train, w_val = parts[6:8]
-    score = targets.scorer(labels_val, w_val)
-    X_val = X_val.astype(Y_val.dtype, copy=False)  # the network's dtype
-    return X_train, Y_train, w_train, Validation(X_val, Y_val, score, w_val)
+    w_val = None if sample_weight is None else sample_weight[val_rows]
+    score = targets.scorer(targets.labels[val_rows], w_val)
+    return train_rows, Validation(X, Y[val_rows], score, w_val, rows=val_rows)
 
 
 def own_validation(estimator, X_val, y_val, sample_weight_val, targets, dtype):

@@ -112,7 +112,10 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         predictions are never distorted. Stochastic solvers only; the random
         draws come from ``random_state``.
     class_weight : dict, 'balanced' or None, default=None
-        Weights per class, multiplied into ``sample_weight``.
+        Weights per class, multiplied into ``sample_weight``. ``'balanced'``
+        is refused by :meth:`partial_fit`, as by scikit-learn's
+        ``SGDClassifier`` (each chunk would be balanced on its own): compute
+        the weights once with ``compute_class_weight`` and pass them as a dict.
     scoring : {'accuracy', 'loss'}, default='accuracy'
         What early stopping monitors on the validation set.
     dtype : {'auto', 'float32', 'float64'}, default='auto'
@@ -313,6 +316,16 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         -------
         self : MLPScratchClassifier
         """
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            # as SGDClassifier: each chunk would be balanced on its own
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. In "
+                "order to use 'balanced' weights, use compute_class_weight("
+                "'balanced', classes=classes, y=y). In place of y you can use a "
+                "large enough sample of the full training set target to properly "
+                "estimate the class frequency distributions. Pass the resulting "
+                "weights as the class_weight parameter."
+            )
         return self._fit(
             X, y, sample_weight, None, None, None, incremental=True, classes=classes
         )

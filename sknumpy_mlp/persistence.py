@@ -346,7 +346,7 @@ def _check_architecture(f, est, layers, fitted, expected_out):
     try:
         hidden = est._hidden_sizes()
         activations = est._hidden_activations(len(hidden))
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise f.error(f"its hyper-parameters are invalid ({exc})") from exc
     if [layer.n_outputs for layer in layers[:-1]] != hidden:
         raise f.error("its layer sizes do not match hidden_layer_sizes")

@@ -249,6 +249,7 @@ class ModelFile:
         self.path = os.fspath(path)
         self.file = _open_regular_file(self.path)
         self.zip = None
+        self.read = set()  # the members read so far
         try:
             self.size = os.fstat(self.file.fileno()).st_size
             self.members = self._read_directory()
@@ -261,8 +262,13 @@ class ModelFile:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc, traceback):
         self.close()
+        unread = sorted(set(self.members) - self.read)
+        if exc_type is None and unread:
+            # every member must be one the object was built from: a file whose
+            # metadata drops a layer but keeps its arrays is not the same model
+            raise self.error(f"its entries {unread[:5]} are not used by its metadata")
 
     def close(self):
         if self.zip is not None:
@@ -270,8 +276,10 @@ class ModelFile:
         self.file.close()
 
     def error(self, problem):
+        # the problem may quote the file's own values: never a page of them
         return ModelFileError(
-            f"{self.path!r} is not a valid sknumpy-mlp model file: {problem}."
+            f"{self.path!r} is not a valid sknumpy-mlp model file: "
+            f"{_shown(problem, 400)}."
         )
 
     def _read_directory(self):
@@ -402,6 +410,7 @@ class ModelFile:
         )
         if check_digest and digest(value) != self.meta["sha256"].get(name):
             raise self.error(f"the checksum of entry {name!r} does not match its data")
+        self.read.add(name)
         return value
 
     def _check_header(
@@ -495,7 +504,7 @@ CONTAINER_SCHEMA = fields(
         "format": string({FORMAT_NAME}),
         "format_version": integer(1, FORMAT_VERSION),
         "class": string(max_length=100),
-        "layers": listing(LAYER_SCHEMA, max_length=10_000),
+        "layers": listing(LAYER_SCHEMA, min_length=1, max_length=10_000),
         "dtype": string(set(FLOAT_DTYPES)),
         "sha256": mapping(
             string(pattern=MEMBER_NAME.pattern),

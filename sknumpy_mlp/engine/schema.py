@@ -104,12 +104,13 @@ def optional(schema):
     return check
 
 
-def listing(schema, *, max_length):
-    """A list of at most ``max_length`` items, each accepted by ``schema``."""
+def listing(schema, *, max_length, min_length=0):
+    """A list of ``min_length`` to ``max_length`` items, each accepted by
+    ``schema``."""
 
     def check(value, where):
-        if type(value) is not list or len(value) > max_length:
-            _fail(where, f"a list of at most {max_length} items", value)
+        if type(value) is not list or not min_length <= len(value) <= max_length:
+            _fail(where, f"a list of {min_length} to {max_length} items", value)
         for i, item in enumerate(value):
             schema(item, f"{where}[{i}]")
 
