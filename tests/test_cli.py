@@ -175,6 +175,12 @@ def test_help_documents_every_option(command):
         (["evaluate", "missing.npz"], 1, ["no such model file"]),
         (["info", "notes.txt"], 1, ["not a valid sknumpy-mlp model file"]),
         (["frobnicate"], 2, ["invalid choice: 'frobnicate'"]),
+        (["train", "--epochs", "abc"], 2, ["--epochs", "positive integer, got 'abc'"]),
+        (["train", "--random-state", "x"], 2, ["must be an integer, got 'x'"]),
+        (["train", "-o", "no/such/dir/m.npz"], 1, ["folder", "does not exist"]),
+        (["train", "--data", "cut.npz"], 1, ["cannot read cut.npz as an .npz"]),
+        (["train", "--data", "single.npz"], 1, ["single array (.npy)"]),
+        (["train", "--data", "text.npz"], 1, ["not an .npz archive"]),
     ],
 )
 def test_bad_arguments_exit_non_zero_with_one_line(
@@ -183,7 +189,66 @@ def test_bad_arguments_exit_non_zero_with_one_line(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("hello\n")
     np.savez(tmp_path / "odd.npz", X=np.zeros((4, 10)), y=[0, 1, 0, 1])
-    one_line_error(run(*args, check=False), status, *fragments)
+    whole = (tmp_path / "odd.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(whole[: len(whole) // 2])
+    with open(tmp_path / "single.npz", "wb") as f:
+        np.save(f, np.zeros((4, 10)))  # an .npy renamed
+    (tmp_path / "text.npz").write_text("X,y\n1,2\n")
+    message = one_line_error(run(*args, check=False), status, *fragments)
+    assert "allow_pickle" not in message and "Traceback" not in message
+
+
+def test_a_csv_without_header_loses_no_row(tmp_path, digits_model, digits_csv):
+    _, X, _ = digits_csv
+    plain = tmp_path / "plain.csv"
+    np.savetxt(plain, X[:10], delimiter=",")
+    result = run("predict", digits_model[0], plain)
+    assert len(result.stdout.strip().splitlines()) == 11  # header + 10 rows
+    assert "no header row" in result.stderr
+    # a header of numbers, read as names when asked
+    numbered = tmp_path / "numbered.csv"
+    numbered.write_text(",".join(map(str, range(64))) + "\n" + plain.read_text())
+    result = run("predict", digits_model[0], numbered, "--header", "yes")
+    assert len(result.stdout.strip().splitlines()) == 11
+    # training needs the labels' column, which a header names
+    one_line_error(
+        run("train", "--data", plain, check=False), 1, "no header row", "'label'"
+    )
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
+    path = tmp_path / "bom.csv"
+    rows = "".join(f"{i % 3},{i / 7:.3f},{i % 2}\n" for i in range(40))
+    path.write_bytes("\ufefflabel,a,b\n".encode() + rows.encode())
+    result = run(
+        "train", "--data", path, "--epochs", "2", "-q", "-o", tmp_path / "m.npz"
+    )
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("cell", ["", "nan", "NA"])
+def test_a_missing_label_is_an_error_not_a_class(tmp_path, cell):
+    path = tmp_path / "labels.csv"
+    path.write_text(f"a,label\n1,0\n2,1\n3,{cell}\n4,1\n")
+    one_line_error(
+        run("train", "--data", path, check=False), 1, "line 4", "every row needs"
+    )
+
+
+def test_predict_writes_nothing_when_it_fails(tmp_path, digits_model):
+    path = tmp_path / "nan.csv"
+    path.write_text(
+        ",".join(f"pixel{i}" for i in range(64)) + "\n" + "0," * 63 + "nan\n"
+    )
+    result = run("predict", digits_model[0], path, check=False)
+    assert result.stdout == ""
+    one_line_error(result, 1, "line 2", "'pixel63'", "not a finite number")
+    out = tmp_path / "missing" / "out.csv"
+    one_line_error(
+        run("predict", digits_model[0], path, "-o", out, check=False),
+        1,
+        "does not exist",
+    )
 
 
 def test_bad_csv_files_are_reported_with_line_and_column(tmp_path, digits_model):

@@ -58,7 +58,20 @@ def _estimator_with_progress(cls, progress, **params):
     return WithProgress(verbose=progress is not None, **params)
 
 
+def _writable(path):
+    """Refuse an output path whose folder is missing or read-only, before any
+    work is done (a model trained for an hour must not be lost at the end)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise _Error(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise _Error(f"cannot write {path}: the folder {folder} is not writable")
+    if os.path.isdir(path):
+        raise _Error(f"cannot write {path}: it is a folder")
+
+
 def _train(args):
+    _writable(args.output)
     X, y, _ = _load_data(args.data, args, split="train")
     if args.max_samples is not None:
         X, y = X[: args.max_samples], y[: args.max_samples]
@@ -206,27 +219,35 @@ def _predict_checked(model, X, method):
 
 
 def _predict(args):
+    if args.output:
+        _writable(args.output)
     model = _load_model(args.model)
     X, _, _ = _load_data(args.input, args, split="test", need_labels=False)
-    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    if args.proba and is_regressor(model):
+        raise _Error("--proba is for classifiers; the model is a regressor")
+    # every prediction is made before anything is written: an error leaves
+    # no half-written output (not even a header)
+    if args.proba:
+        proba = _predict_checked(model, X, "predict_proba")
+        header = [str(c) for c in model.classes_]
+        rows = [[repr(float(p)) for p in row] for row in proba]
+    else:
+        predictions = _predict_checked(model, X, "predict")
+        value = (lambda v: repr(float(v))) if is_regressor(model) else str
+        if predictions.ndim == 2:  # several outputs, or labels
+            header = [f"prediction_{k}" for k in range(predictions.shape[1])]
+            rows = [[value(v) for v in row] for row in predictions]
+        else:
+            header = ["prediction"]
+            rows = [[value(p)] for p in predictions]
+    try:
+        out = open(args.output, "w", newline="") if args.output else sys.stdout
+    except OSError as exc:
+        raise _Error(f"cannot write {args.output}: {exc.strerror}") from exc
     try:
         writer = csv.writer(out, lineterminator="\n")
-        if args.proba and is_regressor(model):
-            raise _Error("--proba is for classifiers; the model is a regressor")
-        if args.proba:
-            proba = _predict_checked(model, X, "predict_proba")
-            writer.writerow([str(c) for c in model.classes_])
-            writer.writerows([[repr(float(p)) for p in row] for row in proba])
-        else:
-            predictions = _predict_checked(model, X, "predict")
-            value = (lambda v: repr(float(v))) if is_regressor(model) else str
-            if predictions.ndim == 2:  # several outputs, or labels
-                names = [f"prediction_{k}" for k in range(predictions.shape[1])]
-                writer.writerow(names)
-                writer.writerows([[value(v) for v in row] for row in predictions])
-            else:
-                writer.writerow(["prediction"])
-                writer.writerows([[value(p)] for p in predictions])
+        writer.writerow(header)
+        writer.writerows(rows)
     finally:
         if out is not sys.stdout:
             out.close()

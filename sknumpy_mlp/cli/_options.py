@@ -18,29 +18,42 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _parsed(kind, text, requirement):
+    """``kind(text)``, or argparse's one-line error saying what is needed
+    (not "invalid _positive_int value")."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{requirement}, got {text!r}") from None
+
+
+def _integer(text):
+    return _parsed(int, text, "must be an integer")
+
+
 def _positive_int(text):
-    value = int(text)
+    value = _parsed(int, text, "must be a positive integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
 
 
 def _positive_float(text):
-    value = float(text)
+    value = _parsed(float, text, "must be a positive number")
     if not value > 0 or not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
 
 def _non_negative_float(text):
-    value = float(text)
+    value = _parsed(float, text, "must be a number >= 0")
     if not value >= 0 or not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
     return value
 
 
 def _fraction(text):
-    value = float(text)
+    value = _parsed(float, text, "must be in [0, 1)")
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
@@ -75,7 +88,7 @@ PARAMETER_OPTIONS = [
      "dropout rate of the hidden layers, in [0, 1)"),
     ("--max-norm", "max_norm", _positive_float,
      "max-norm constraint on each unit's incoming weights"),
-    ("--random-state", "random_state", int, "seed"),
+    ("--random-state", "random_state", _integer, "seed"),
 ]  # fmt: skip
 
 
@@ -120,6 +133,13 @@ def _data_options(sub, *, what):
         "--label-column",
         default="label",
         help=f"the label column of a CSV {what} (default: %(default)s)",
+    )
+    sub.add_argument(
+        "--header",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help=f"whether the first row of a CSV {what} names the columns; 'auto' "
+        "(the default): yes unless every cell of it is a number",
     )
 
 
