@@ -1,4 +1,4 @@
-"""The MNIST digits, from local IDX files, a Keras ``mnist.npz`` or Keras itself."""
+"""The MNIST digits: local IDX files, a cached copy, Keras, or OpenML."""
 
 import gzip
 import os
@@ -22,15 +22,22 @@ _MAX_ITEMS = 10_000_000  # far above MNIST's 70 000; bounds what a bad header ca
 def load_mnist(path=None, *, as_images=False):
     """Load MNIST as ``(X_train, y_train), (X_test, y_test)``.
 
-    The first source that exists is used:
+    The first source that has it is used:
 
     1. ``path``, or else the environment variable ``SKNUMPY_MLP_MNIST``: a
        folder holding the four IDX files (gzipped or not), or a Keras-style
        ``mnist.npz`` (or a folder holding one);
-    2. the Keras cache, ``~/.keras/datasets/mnist.npz`` (``$KERAS_HOME`` is
-       honoured);
-    3. ``keras.datasets.mnist.load_data()``, which downloads the data (install
-       the ``keras`` extra).
+    2. a copy cached by an earlier download, ``sknumpy_mlp/mnist.npz`` in
+       scikit-learn's data home (:func:`sklearn.datasets.get_data_home`,
+       ``~/scikit_learn_data`` unless ``$SCIKIT_LEARN_DATA`` says otherwise);
+    3. the Keras cache, ``~/.keras/datasets/mnist.npz`` (``$KERAS_HOME`` is
+       honoured), then ``keras.datasets.mnist.load_data()`` when Keras is
+       installed (the ``keras`` extra), which downloads it;
+    4. OpenML's ``mnist_784`` through :func:`sklearn.datasets.fetch_openml`
+       (no extra needed; about 15 MB), split as the standard 60 000 training
+       and 10 000 test images.
+
+    A download (3 or 4) is cached as in 2, so it happens once.
 
     Parameters
     ----------
@@ -58,17 +65,7 @@ def load_mnist(path=None, *, as_images=False):
     if explicit is not None:
         raw = _read_local(Path(explicit))
     else:
-        raw = _read_keras_cache() or _download_with_keras()
-    if raw is None:
-        raise FileNotFoundError(
-            "MNIST was not found. Provide it in one of three ways: (1) pass "
-            "load_mnist(path=...) or set the environment variable "
-            f"{MNIST_ENV} to a folder holding the four IDX files "
-            "(train-images-idx3-ubyte[.gz], ...) or to a Keras mnist.npz; "
-            "(2) place mnist.npz in the Keras cache, ~/.keras/datasets/; "
-            "(3) install Keras (pip install 'sknumpy-mlp[keras]') so that "
-            "keras.datasets.mnist.load_data() can download it."
-        )
+        raw = _from_the_cache_or_a_download()
     (x_train, y_train), (x_test, y_test) = raw
     return _prepare(x_train, y_train, as_images), _prepare(x_test, y_test, as_images)
 
@@ -217,6 +214,72 @@ def _checked(pair, split):
     return images, labels
 
 
+def _data_home_cache():
+    from sklearn.datasets import get_data_home
+
+    return Path(get_data_home()) / "sknumpy_mlp" / "mnist.npz"
+
+
+def _from_the_cache_or_a_download():
+    """Sources 2 to 4 of :func:`load_mnist`; a download is cached."""
+    cache = _data_home_cache()
+    if cache.is_file():
+        return _read_keras_npz(cache)
+    raw = _read_keras_cache()
+    if raw is not None:
+        return raw
+    problems = []
+    for download in (_download_with_keras, _download_from_openml):
+        try:
+            raw = download()
+        except Exception as exc:  # no network, a server error, ...
+            problems.append(f"{download.__doc__.strip()}: {type(exc).__name__}: {exc}")
+            continue
+        if raw is not None:
+            _write_cache(cache, raw)
+            return raw
+    raise FileNotFoundError(
+        "MNIST was not found, and could not be downloaded"
+        + (f" ({'; '.join(problems)})" if problems else "")
+        + ". Provide it in one of these ways: (1) pass load_mnist(path=...) or "
+        f"set the environment variable {MNIST_ENV} to a folder holding the four "
+        "IDX files (train-images-idx3-ubyte[.gz], ...) or to a Keras mnist.npz; "
+        f"(2) place mnist.npz at {cache} or in the Keras cache, "
+        "~/.keras/datasets/; (3) connect to the internet, so that OpenML's "
+        "mnist_784 (or, with pip install 'sknumpy-mlp[keras]', Keras's copy) is "
+        "downloaded and cached."
+    )
+
+
+def _write_cache(cache, raw):
+    """Keep a downloaded copy in scikit-learn's data home (atomically)."""
+    (x_train, y_train), (x_test, y_test) = raw
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".mnist.{os.getpid()}.npz")
+        np.savez(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+        os.replace(tmp, cache)
+    except OSError:  # a read-only home: the data is still returned
+        pass
+
+
+def _download_from_openml():
+    """OpenML's mnist_784"""
+    from sklearn.datasets import fetch_openml
+
+    X, y = fetch_openml(
+        "mnist_784", version=1, return_X_y=True, as_frame=False, parser="liac-arff"
+    )
+    images = np.asarray(X).astype(np.uint8).reshape(-1, 28, 28)
+    labels = np.asarray(y).astype(np.int64)
+    if images.shape[0] != 70_000:
+        raise ValueError(f"mnist_784 has {images.shape[0]} images, not 70 000")
+    return (
+        _checked((images[:60_000], labels[:60_000]), "training"),
+        _checked((images[60_000:], labels[60_000:]), "test"),
+    )
+
+
 def _keras_cache():
     home = os.environ.get("KERAS_HOME") or os.path.join(Path.home(), ".keras")
     return Path(home) / "datasets" / "mnist.npz"
@@ -228,6 +291,7 @@ def _read_keras_cache():
 
 
 def _download_with_keras():
+    """Keras's mnist.load_data()"""
     try:
         from keras.datasets import mnist
     except ImportError:

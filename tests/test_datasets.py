@@ -90,21 +90,69 @@ def test_the_keras_cache_is_used(small_idx, tmp_path, monkeypatch):
     )
     monkeypatch.delenv("SKNUMPY_MLP_MNIST", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_data"))
     (X, _), _ = load_mnist()
     assert X.shape == (20, 784)
 
 
-def test_no_source_lists_the_three_ways(tmp_path, monkeypatch):
-    monkeypatch.delenv("SKNUMPY_MLP_MNIST", raising=False)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+@pytest.fixture
+def nothing_configured(tmp_path, monkeypatch):
+    """No path, an empty Keras cache and scikit-learn data home, no Keras."""
     import sknumpy_mlp.datasets as datasets
 
+    monkeypatch.delenv("SKNUMPY_MLP_MNIST", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_data"))
     monkeypatch.setattr(datasets, "_download_with_keras", lambda: None)
+    return tmp_path
+
+
+def test_no_source_and_no_network_give_one_message(nothing_configured, monkeypatch):
+    import sknumpy_mlp.datasets as datasets
+
+    def offline(*args, **kwargs):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", offline)
     with pytest.raises(FileNotFoundError) as info:
         load_mnist()
     message = str(info.value)
     assert "SKNUMPY_MLP_MNIST" in message and "~/.keras/datasets" in message
-    assert "sknumpy-mlp[keras]" in message
+    assert "sknumpy-mlp[keras]" in message and "name resolution" in message
+    assert str(datasets._data_home_cache()) in message
+
+
+def _fake_openml(n_train=60_000, n_test=10_000):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (n_train + n_test, 784)).astype(np.float64)
+    y = (np.arange(n_train + n_test) % 10).astype(str)  # OpenML's labels: strings
+    calls = []
+
+    def fetch_openml(name, **kwargs):
+        calls.append((name, kwargs))
+        return X, y
+
+    return fetch_openml, calls, X
+
+
+def test_openml_is_the_last_source_and_is_cached(nothing_configured, monkeypatch):
+    fetch, calls, X_all = _fake_openml()
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", fetch)
+    (X, y), (X_test, y_test) = load_mnist()
+    assert calls[0][0] == "mnist_784" and calls[0][1]["as_frame"] is False
+    assert X.shape == (60_000, 784) and X_test.shape == (10_000, 784)
+    assert X.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_allclose(X[1], X_all[1] / 255, rtol=1e-6)
+    np.testing.assert_array_equal(y_test[:3], [0, 1, 2])
+    cache = nothing_configured / "sklearn_data" / "sknumpy_mlp" / "mnist.npz"
+    assert cache.is_file()
+
+    def no_more(*args, **kwargs):  # the cached copy is used from now on
+        raise AssertionError("downloaded twice")
+
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", no_more)
+    (X2, _), _ = load_mnist()
+    np.testing.assert_array_equal(X2, X)
 
 
 def test_keras_download_path_is_used_when_keras_is_importable(tmp_path, monkeypatch):
@@ -126,8 +174,10 @@ def test_keras_download_path_is_used_when_keras_is_importable(tmp_path, monkeypa
     monkeypatch.setitem(sys.modules, "keras.datasets", keras_datasets)
     monkeypatch.delenv("SKNUMPY_MLP_MNIST", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_data"))
     (X, y), (X_test, _) = load_mnist()
     assert X.shape == (4, 784) and X_test.shape == (2, 784)
+    assert (tmp_path / "sklearn_data" / "sknumpy_mlp" / "mnist.npz").is_file()
     np.testing.assert_allclose(X[0], fake[0][0][0].ravel() / 255, rtol=1e-6)
 
 
