@@ -260,6 +260,10 @@ def _info(args):
 
     if not os.path.isfile(args.model):
         raise _Error(f"no such model file: {args.model}")
+    from ..pipelines import is_pipeline_file
+
+    if is_pipeline_file(args.model):
+        return _pipeline_info(args.model)
     try:
         info = describe(args.model, _ESTIMATORS)
     except ValueError as exc:
@@ -301,6 +305,39 @@ def _info(args):
         if model.best_validation_score_ is not None:
             training += f", best validation R2 {model.best_validation_score_:.4f}"
         lines.append(("training", training))
+    width = max(len(key) for key, _ in lines)
+    for key, value in lines:
+        print(f"{key + ':':<{width + 1}} {value}")
+    return 0
+
+
+def _pipeline_info(path):
+    """``info`` for a pipeline file: its steps, then its estimator's summary."""
+    model = _load_model(path)
+    estimator = model.steps[-1][1]
+    lines = [
+        ("file", f"{path} ({os.path.getsize(path):,} bytes)"),
+        ("class", "Pipeline (a skops file)"),
+        (
+            "steps",
+            " -> ".join(
+                f"{name} ({type(step).__name__})" for name, step in model.steps
+            ),
+        ),  # fmt: skip
+        ("features in", str(model.n_features_in_)),
+        ("estimator", type(estimator).__name__),
+        (
+            "architecture",
+            " -> ".join(
+                [str(estimator.coefs_[0].shape[0])]
+                + [str(c.shape[1]) for c in estimator.coefs_]
+            ),
+        ),  # fmt: skip
+        (
+            "training",
+            f"{len(estimator.history_)} epochs, final loss {estimator.loss_:.6f}",
+        ),  # fmt: skip
+    ]
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
         print(f"{key + ':':<{width + 1}} {value}")

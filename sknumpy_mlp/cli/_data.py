@@ -180,17 +180,19 @@ def _load_data(source, args, *, split, need_labels=True):
 
 
 def _load_model(path):
-    """The classifier or regressor in the model file ``path``."""
+    """The classifier or regressor in the model file ``path``, or the
+    pipeline ending in one in the pipeline file ``path``."""
     from .. import load
     from .._base import BaseMLP
+    from ..pipelines import is_pipeline
 
     if not os.path.isfile(path):
         raise _Error(f"no such model file: {path}")
     try:
         model = load(path)
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:
         raise _Error(str(exc)) from exc
-    if not isinstance(model, BaseMLP):
+    if not (isinstance(model, BaseMLP) or is_pipeline(model)):
         raise _Error(
             f"{path} holds a {type(model).__name__}, not an estimator; the "
             "commands train, evaluate and predict work on estimators"

@@ -84,15 +84,8 @@ def layer_arrays(layers):
 
 
 def write(path, meta, arrays):
-    """Write ``meta`` and ``arrays`` to ``path``, atomically.
-
-    The data goes to a temporary file in the same folder, which then
-    replaces ``path``: a reader sees the old file or the new one, never a
-    part. A file that is replaced keeps its permission bits; a new one gets
-    the user's umask, as any file they write. Temporaries are named
-    ``.<name>.<pid>.<random>.tmp``; one left by a process that no longer
-    exists (killed during a save) is removed by the next save to that folder.
-    """
+    """Write ``meta`` and ``arrays`` to ``path`` as a model file, atomically
+    (see :func:`atomic_write`)."""
     arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
     meta = {
         "format": FORMAT_NAME,
@@ -103,6 +96,19 @@ def write(path, meta, arrays):
     }
     text = json.dumps(meta, allow_nan=False)
     arrays["metadata"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def atomic_write(path, write_to):
+    """Call ``write_to(binary_file)`` for a file that then replaces ``path``.
+
+    The data goes to a temporary file in the same folder, which then
+    replaces ``path``: a reader sees the old file or the new one, never a
+    part. A file that is replaced keeps its permission bits; a new one gets
+    the user's umask, as any file they write. Temporaries are named
+    ``.<name>.<pid>.<random>.tmp``; one left by a process that no longer
+    exists (killed during a save) is removed by the next save to that folder.
+    """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -128,7 +134,7 @@ def write(path, meta, arrays):
         with os.fdopen(fd, "wb") as f:
             if mode is not None:
                 os.chmod(tmp, mode)
-            np.savez(f, **arrays)
+            write_to(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
