@@ -10,6 +10,7 @@ Install it with ``pip install 'sknumpy-mlp[pipelines]'``.
 """
 
 import os
+import stat
 import zipfile
 
 from sklearn.pipeline import Pipeline
@@ -52,8 +53,11 @@ def is_pipeline(obj):
 
 
 def is_pipeline_file(path):
-    """Whether ``path`` is a skops file (a zip archive with ``schema.json``)."""
+    """Whether ``path`` is a skops file (a zip archive with ``schema.json``);
+    never blocks: a FIFO or a device is not one."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with zipfile.ZipFile(path) as z:
             return "schema.json" in z.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
