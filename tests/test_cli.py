@@ -53,8 +53,8 @@ def digits_csv(tmp_path_factory):
 def digits_model(digits_csv, tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "digits.npz"
     result = run(
-        "train", "--data", digits_csv[0], "--hidden", "32", "--epochs", "60",
-        "--random-state", "0", "--output", path,
+        "train", "--data", digits_csv[0], "--hidden-layer-sizes", "32",
+        "--max-iter", "60", "--random-state", "0", "--output", path,
     )  # fmt: skip
     return path, result
 
@@ -121,14 +121,14 @@ def test_train_and_evaluate_on_npz_and_mnist(tmp_path):
     data = tmp_path / "data.npz"
     np.savez(data, X=X / 16, y=y)
     model = tmp_path / "m.npz"
-    run("train", "--data", data, "--solver", "lbfgs", "--epochs", "50", "-q",
+    run("train", "--data", data, "--solver", "lbfgs", "--max-iter", "50", "-q",
         "--random-state", "1", "-o", model)  # fmt: skip
     assert MLPScratchClassifier.load(model).solver == "lbfgs"
     result = run(
-        "train", "--max-samples", "3000", "--epochs", "3", "--random-state", "0",
+        "train", "--max-samples", "3000", "--max-iter", "3", "--random-state", "0",
         "-o", model,
     )  # fmt: skip
-    assert "note: " in result.stderr and "raise --epochs" in result.stderr
+    assert "note: " in result.stderr and "raise --max-iter" in result.stderr
     accuracy = float(run("evaluate", model).stdout.splitlines()[0].split()[1])
     assert 80 < accuracy < 100  # 3000 images, 3 epochs, on the 10 000 test digits
 
@@ -136,7 +136,7 @@ def test_train_and_evaluate_on_npz_and_mnist(tmp_path):
 def test_train_with_the_record_options(digits_csv, tmp_path):
     model = tmp_path / "m.npz"
     run("train", "--data", digits_csv[0], "--augment", "--dropout", "0.1",
-        "--max-norm", "3", "--schedule", "cosine", "--epochs", "5", "-q",
+        "--max-norm", "3", "--learning-rate", "cosine", "--max-iter", "5", "-q",
         "--random-state", "0", "-o", model)  # fmt: skip
     params = MLPScratchClassifier.load(model).get_params(deep=False)
     assert params["augment"].image_shape == (8, 8)
@@ -149,10 +149,12 @@ def test_train_with_the_record_options(digits_csv, tmp_path):
 def test_help_documents_every_option(command):
     text = run(command, "--help").stdout
     options = {
-        "train": ["--data", "--hidden", "--solver", "--epochs", "--batch-size",
-                  "--learning-rate", "--alpha", "--early-stopping", "--output",
-                  "--label-column", "--mnist-dir", "--random-state", "--quiet",
-                  "--schedule", "--dropout", "--max-norm", "--augment"],
+        "train": ["--data", "--hidden-layer-sizes", "--solver", "--max-iter",
+                  "--batch-size", "--learning-rate", "--learning-rate-init",
+                  "--alpha", "--early-stopping", "--output", "--label-column",
+                  "--mnist-dir", "--random-state", "--quiet", "--dropout",
+                  "--max-norm", "--augment", "--tol", "--n-iter-no-change",
+                  "--class-weight", "--warm-start", "--header"],
         "evaluate": ["MODEL", "--data", "--confusion-matrix"],
         "predict": ["MODEL", "INPUT", "--proba", "--output"],
         "info": ["MODEL"],
@@ -164,10 +166,10 @@ def test_help_documents_every_option(command):
 @pytest.mark.parametrize(
     "args, status, fragments",
     [
-        (["train", "--solver", "newton"], 2, ["invalid choice: 'newton'"]),
-        (["train", "--hidden", "64,0"], 2, ["--hidden", "positive integers"]),
-        (["train", "--learning-rate", "-1"], 2, ["--learning-rate", "positive"]),
-        (["train", "--dropout", "1"], 2, ["--dropout", "in [0, 1)"]),
+        (["train", "--solver", "newton"], 2, ["--solver", "got 'newton'"]),
+        (["train", "--hidden-layer-sizes", "64,0"], 2, ["positive integers"]),
+        (["train", "--learning-rate-init", "-1"], 2, ["--learning-rate-init", "-1"]),
+        (["train", "--dropout", "1"], 2, ["--dropout", "[0.0, 1.0)"]),
         (["train", "--data", "odd.npz", "--augment"], 1, ["square images"]),
         (["train", "--data", "missing.csv"], 1, ["no such file: missing.csv"]),
         (["train", "--data", "notes.txt"], 1, ["expected 'mnist', an .npz"]),
@@ -175,8 +177,8 @@ def test_help_documents_every_option(command):
         (["evaluate", "missing.npz"], 1, ["no such model file"]),
         (["info", "notes.txt"], 1, ["not a valid sknumpy-mlp model file"]),
         (["frobnicate"], 2, ["invalid choice: 'frobnicate'"]),
-        (["train", "--epochs", "abc"], 2, ["--epochs", "positive integer, got 'abc'"]),
-        (["train", "--random-state", "x"], 2, ["must be an integer, got 'x'"]),
+        (["train", "--max-iter", "abc"], 2, ["--max-iter", "got 'abc'"]),
+        (["train", "--random-state", "x"], 2, ["--random-state", "got 'x'"]),
         (["train", "-o", "no/such/dir/m.npz"], 1, ["folder", "does not exist"]),
         (["train", "--data", "cut.npz"], 1, ["cannot read cut.npz as an .npz"]),
         (["train", "--data", "single.npz"], 1, ["single array (.npy)"]),
@@ -221,7 +223,7 @@ def test_a_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
     rows = "".join(f"{i % 3},{i / 7:.3f},{i % 2}\n" for i in range(40))
     path.write_bytes("\ufefflabel,a,b\n".encode() + rows.encode())
     result = run(
-        "train", "--data", path, "--epochs", "2", "-q", "-o", tmp_path / "m.npz"
+        "train", "--data", path, "--max-iter", "2", "-q", "-o", tmp_path / "m.npz"
     )
     assert result.stderr == ""
 
@@ -291,8 +293,8 @@ def test_real_valued_labels_train_a_regressor_and_say_so(friedman_csv, tmp_path)
     path, X, y = friedman_csv
     model = tmp_path / "reg.npz"
     trained = run(
-        "train", "--data", path, "--label-column", "target", "--epochs", "80",
-        "--learning-rate", "0.01", "--loss", "huber", "--random-state", "0",
+        "train", "--data", path, "--label-column", "target", "--max-iter", "80",
+        "--learning-rate-init", "0.01", "--loss", "huber", "--random-state", "0",
         "--output", model,
     )  # fmt: skip
     assert "the labels are real numbers: regression" in trained.stderr
@@ -325,17 +327,69 @@ def test_real_valued_labels_train_a_regressor_and_say_so(friedman_csv, tmp_path)
 
 
 def test_train_options_derive_from_the_estimators():
-    # one table of (flag, parameter, type, help): choices from the estimator's
-    # constraints (so every activation it accepts, 'sigmoid' included), and
-    # an option not given leaves the estimator's own default
-    from sknumpy_mlp._base import HIDDEN_ACTIVATIONS
+    # one table of (parameter, help): every parameter of both estimators is
+    # reachable as --<name-with-dashes>, values are checked by the
+    # estimator's own constraints, and an option not given leaves the
+    # estimator's own default
+    from sknumpy_mlp import MLPScratchRegressor
     from sknumpy_mlp.cli import PARAMETER_OPTIONS, _parser
+    from sknumpy_mlp.cli._options import OWN_WAYS
 
-    train = _parser()._subparsers._group_actions[0].choices["train"]
-    by_dest = {a.dest: a for a in train._actions}
-    assert set(by_dest["activation"].choices) == HIDDEN_ACTIVATIONS
-    args = _parser().parse_args(["train", "--activation", "sigmoid", "--epochs", "3"])
+    every = set(MLPScratchClassifier().get_params()) | set(
+        MLPScratchRegressor().get_params()
+    )
+    assert {name for name, _ in PARAMETER_OPTIONS} == every - OWN_WAYS
+    args = _parser().parse_args(
+        ["train", "--activation", "sigmoid", "--max-iter", "3", "--n-iter-no-change",
+         "inf", "--class-weight", "0:1,1:2.5", "--shuffle", "false",
+         "--early-stopping", "--max-grad-norm", "none", "--batch-size", "auto"]
+    )  # fmt: skip
     assert args.activation == "sigmoid" and args.max_iter == 3
+    assert args.n_iter_no_change == float("inf")
+    assert args.class_weight == {0: 1.0, 1: 2.5} and args.shuffle is False
+    assert args.early_stopping is True and args.max_grad_norm is None
+    assert args.batch_size == "auto"
     assert not hasattr(args, "hidden_layer_sizes")  # the estimator decides
-    params = MLPScratchClassifier().get_params()
-    assert all(name in params for _, name, _, _ in PARAMETER_OPTIONS)
+
+
+def test_the_previous_flags_work_for_one_release(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    data = tmp_path / "d.npz"
+    np.savez(data, X=X / 16, y=y)
+    model = tmp_path / "m.npz"
+    result = run(
+        "train", "--data", data, "--hidden", "16", "--epochs", "3",
+        "--learning-rate", "0.02", "--schedule", "adaptive",
+        "--no-early-stopping", "-o", model,
+    )  # fmt: skip
+    for old, new in [("--hidden", "--hidden-layer-sizes"), ("--epochs", "--max-iter"),
+                     ("--schedule", "--learning-rate"),
+                     ("--learning-rate NUMBER", "--learning-rate-init")]:  # fmt: skip
+        assert f"note: {old} is deprecated" in result.stderr and new in result.stderr
+    params = MLPScratchClassifier.load(model).get_params()
+    assert params["hidden_layer_sizes"] == (16,) and params["max_iter"] == 3
+    assert params["learning_rate_init"] == 0.02
+    assert params["learning_rate"] == "adaptive"
+    assert params["early_stopping"] is False
+
+
+def test_warm_start_continues_a_saved_model(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    data = tmp_path / "d.npz"
+    np.savez(data, X=X / 16, y=y)
+    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+    run("train", "--data", data, "--max-iter", "3", "--random-state", "0",
+        "--alpha", "0.01", "-q", "-o", first)  # fmt: skip
+    run("train", "--data", data, "--warm-start", first, "--max-iter", "2", "-q",
+        "-o", second)  # fmt: skip
+    before, after = (MLPScratchClassifier.load(p) for p in (first, second))
+    assert len(after.history_) == 5 and after.n_iter_ == 2
+    assert after.alpha == 0.01  # the loaded model's parameters
+    # the same as continuing in Python
+    before.set_params(warm_start=True, max_iter=2)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before.fit(X / 16, y)
+    np.testing.assert_array_equal(before.coefs_[0], after.coefs_[0])

@@ -10,8 +10,9 @@ import warnings
 import numpy as np
 from sklearn.base import is_regressor
 
+from .._base import BaseMLP
 from ._data import _Error, _load_data, _load_model, _task
-from ._options import PARAMETER_OPTIONS
+from ._options import PARAMETER_OPTIONS, deprecated_flags
 
 
 class _Progress:
@@ -70,35 +71,58 @@ def _writable(path):
         raise _Error(f"cannot write {path}: it is a folder")
 
 
+#: Parameters only one of the estimators has.
+_ONLY = {"class_weight": "classification", "loss": "regression",
+         "huber_delta": "regression"}  # fmt: skip
+
+
 def _train(args):
     _writable(args.output)
+    previous = _load_model(args.warm_start) if args.warm_start else None
     X, y, _ = _load_data(args.data, args, split="train")
     if args.max_samples is not None:
         X, y = X[: args.max_samples], y[: args.max_samples]
     # the estimator parameters given on the command line; the others keep the
-    # estimator's own defaults
+    # estimator's own defaults (or, with --warm-start, the loaded model's)
+    renamed = deprecated_flags(args)  # (it takes --learning-rate NUMBER)
     params = {
         name: getattr(args, name)
-        for _, name, _, _ in PARAMETER_OPTIONS
+        for name, _ in PARAMETER_OPTIONS
         if hasattr(args, name)
     }
-    params["augment"] = _augmenter(args.augment, X.shape[1])
-    params["early_stopping"] = args.early_stopping
-    task = _task(args, y)
+    params.update(renamed)
+    if args.augment:
+        params["augment"] = _augmenter(args.augment, X.shape[1])
+    if previous is not None:
+        if not isinstance(previous, BaseMLP):
+            raise _Error("--warm-start needs a model file, not a pipeline")
+        task = "regression" if is_regressor(previous) else "classification"
+    else:
+        task = _task(args, y)
+    for name, only in _ONLY.items():
+        if name in params and only != task:
+            raise _Error(f"--{name.replace('_', '-')} is for {only} (--task {only})")
     if task == "regression":
         from ..regressor import MLPScratchRegressor as Estimator
 
-        params["loss"] = args.loss
         y = np.asarray(y, dtype=np.float64)
     else:
         from ..estimator import MLPScratchClassifier as Estimator
-
-        if args.loss != "squared_error":
-            raise _Error("--loss is for regression (--task regression)")
     score = "R2" if task == "regression" else "accuracy"
+    if previous is not None:
+        params = {**previous.get_params(), **params, "warm_start": True}
+        params.pop("verbose")  # the progress line's
     max_iter = params.get("max_iter", Estimator().max_iter)
     progress = None if args.quiet else _Progress(max_iter, score=score)
-    clf = _estimator_with_progress(Estimator, progress, **params)
+    try:
+        clf = _estimator_with_progress(Estimator, progress, **params)
+    except TypeError as exc:
+        raise _Error(str(exc)) from exc
+    if previous is not None:  # its fitted state, which the fit continues
+        vars(clf).update(
+            {k: v for k, v in vars(previous).items() if k.endswith("_") or
+             k.startswith("_")}
+        )  # fmt: skip
     start = time.perf_counter()
     try:
         with _convergence_as_note(args.quiet):
@@ -138,7 +162,8 @@ def _convergence_as_note(quiet):
     if not quiet:
         for w in notes:
             print(
-                f"note: {w.message} (raise --epochs to train longer)", file=sys.stderr
+                f"note: {w.message} (raise --max-iter to train longer)",
+                file=sys.stderr,
             )
 
 
@@ -159,6 +184,13 @@ def _augmenter(enabled, n_features):
 def _evaluate(args):
     from sklearn.metrics import classification_report
 
+    if args.confusion_matrix:  # the extra it needs, before any work
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:
+            raise _Error(
+                "--confusion-matrix needs matplotlib: pip install 'sknumpy-mlp[plot]'"
+            )
     model = _load_model(args.model)
     X, y, _ = _load_data(args.data, args, split="test")
     predictions = _predict_checked(model, X, "predict")

@@ -1,12 +1,12 @@
 """The command line's options: one table of estimator parameters, and the parser."""
 
 import argparse
+import sys
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
 from .._version import __version__
-from ..regressor import REGRESSION_LOSSES
 
 PROG = "sknumpy-mlp"
 
@@ -71,55 +71,230 @@ def _hidden_sizes(text):
     return sizes
 
 
-#: The train options that set an estimator parameter: (flag, parameter, type,
-#: help). Defaults come from the estimators, choices from their constraints.
+#: The estimator parameters the ``train`` command sets, each as
+#: ``--<name with dashes>``: (parameter, help). Types, choices and defaults
+#: come from the estimators' parameter constraints and defaults.
 PARAMETER_OPTIONS = [
-    ("--hidden", "hidden_layer_sizes", _hidden_sizes, "hidden layer sizes, "
-     "comma-separated"),
-    ("--activation", "activation", None, "hidden activation"),
-    ("--solver", "solver", None, "optimizer"),
-    ("--epochs", "max_iter", _positive_int, "most epochs (max_iter)"),
-    ("--batch-size", "batch_size", _positive_int, "rows per mini-batch"),
-    ("--learning-rate", "learning_rate_init", _positive_float,
-     "initial learning rate"),
-    ("--alpha", "alpha", _non_negative_float, "L2 penalty"),
-    ("--schedule", "learning_rate", None, "learning-rate schedule"),
-    ("--dropout", "dropout", _fraction,
-     "dropout rate of the hidden layers, in [0, 1)"),
-    ("--max-norm", "max_norm", _positive_float,
-     "max-norm constraint on each unit's incoming weights"),
-    ("--random-state", "random_state", _integer, "seed"),
+    ("hidden_layer_sizes", "hidden layer sizes, comma-separated (64,32)"),
+    ("activation", "hidden activation, or one per hidden layer (relu,tanh)"),
+    ("solver", "optimizer"),
+    ("alpha", "L2 penalty"),
+    ("batch_size", "rows per mini-batch, or auto (min(200, n_samples))"),
+    ("learning_rate", "learning-rate schedule"),
+    ("learning_rate_init", "initial learning rate"),
+    ("power_t", "exponent of the invscaling schedule"),
+    ("max_iter", "most epochs"),
+    ("shuffle", "shuffle the rows every epoch (true/false)"),
+    ("random_state", "seed, or none"),
+    ("tol", "tolerance of the stopping rule"),
+    ("momentum", "SGD momentum"),
+    ("nesterovs_momentum", "Nesterov momentum (true/false)"),
+    ("early_stopping", "hold out validation_fraction and stop when its score "
+     "stops improving: true, false or auto (on above 10 000 samples)"),
+    ("validation_fraction", "share of the data early stopping holds out"),
+    ("beta_1", "Adam's first-moment decay"),
+    ("beta_2", "Adam's second-moment decay"),
+    ("epsilon", "Adam's and RMSprop's numerical-stability term"),
+    ("n_iter_no_change", "epochs without improvement before stopping (inf: "
+     "never)"),
+    ("max_fun", "most loss evaluations of L-BFGS"),
+    ("rho", "RMSprop's decay"),
+    ("weight_decay", "AdamW's decoupled weight decay"),
+    ("lr_decay_epochs", "epochs between the step schedule's reductions"),
+    ("lr_decay_factor", "the step schedule's reduction factor"),
+    ("warmup_epochs", "epochs of linear warm-up of the rate"),
+    ("dropout", "dropout rate of the hidden layers, or one per hidden layer"),
+    ("max_grad_norm", "clip each batch's gradient to this global norm, or none"),
+    ("max_norm", "max-norm constraint on each unit's incoming weights, or "
+     "none"),
+    ("dtype", "floating-point type of the weights"),
+    ("class_weight", "classifier: balanced, or label:weight pairs (0:1,1:3)"),
+    ("scoring", "what early stopping monitors"),
+    ("loss", "regressor: the loss"),
+    ("huber_delta", "regressor: where the Huber loss turns linear"),
 ]  # fmt: skip
+#: Parameters the command sets in its own ways: ``verbose`` (its progress
+#: line, see --quiet), ``augment`` (--augment) and ``warm_start``
+#: (--warm-start MODEL).
+OWN_WAYS = {"verbose", "augment", "warm_start"}
+#: Flags of the previous release, kept for one release: (old flag, new flag).
+DEPRECATED = {"--hidden": "--hidden-layer-sizes", "--epochs": "--max-iter",
+              "--schedule": "--learning-rate"}  # fmt: skip
+
+
+def flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _constraints():
+    """Every parameter's constraints, the classifier's and the regressor's."""
+    from sklearn.utils._param_validation import make_constraint
+
+    from ..estimator import MLPScratchClassifier
+    from ..regressor import MLPScratchRegressor
+
+    merged = {}
+    for cls in (MLPScratchClassifier, MLPScratchRegressor):
+        for name, constraints in cls._parameter_constraints.items():
+            merged.setdefault(name, [])
+            for c in constraints:
+                made = make_constraint(c)
+                if str(made) not in map(str, merged[name]):
+                    merged[name].append(made)
+    return merged
+
+
+def _value(text):
+    """One item of an option's value: an int, a float, or the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _converter(name, constraints):
+    """Parse ``--name``'s text into a value its constraints accept."""
+
+    def convert(text):
+        stripped = text.strip()
+        lower = stripped.lower()
+        candidates = []
+        if lower == "none":
+            candidates.append(None)
+        if lower in ("true", "false", "yes", "no"):
+            candidates.append(lower in ("true", "yes"))
+        candidates.append(stripped)
+        if lower in ("inf", "infinity"):
+            candidates.append(float("inf"))
+        candidates.append(_value(stripped))
+        if "," in stripped or name in ("hidden_layer_sizes",):
+            items = [_value(part.strip()) for part in stripped.split(",") if part]
+            candidates.append(tuple(items))
+        if ":" in stripped:  # class_weight's label:weight pairs
+            try:
+                candidates.append(
+                    {_value(k.strip()): float(w) for k, w in
+                     (pair.split(":") for pair in stripped.split(","))}
+                )  # fmt: skip
+            except ValueError:
+                pass
+        for value in candidates:
+            if any(c.is_satisfied_by(value) for c in constraints):
+                return value
+        wanted = " or ".join(str(c) for c in constraints if str(c) != "None")
+        raise argparse.ArgumentTypeError(f"must be {wanted}; got {text!r}")
+
+    convert.__name__ = name
+    return convert
+
+
+def _convert_for(name, constraints):
+    if name == "hidden_layer_sizes":  # always a tuple of positive sizes
+        return _hidden_sizes
+    return _converter(name, constraints[name])
+
+
+def _or_number(convert):
+    """``convert``, or a positive number (see :func:`deprecated_flags`)."""
+
+    def either(text):
+        try:
+            value = float(text)
+        except ValueError:
+            return convert(text)
+        if value > 0:
+            return value
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+
+    either.__name__ = convert.__name__
+    return either
 
 
 def _add_parameter_options(parser):
-    """:data:`PARAMETER_OPTIONS` as arguments of ``parser``."""
+    """:data:`PARAMETER_OPTIONS` as arguments of ``parser``, and the
+    deprecated flags of the previous release."""
     from ..estimator import MLPScratchClassifier
     from ..regressor import MLPScratchRegressor
 
     classifier = MLPScratchClassifier().get_params()
     regressor = MLPScratchRegressor().get_params()
-    constraints = MLPScratchClassifier._parameter_constraints
+    constraints = _constraints()
 
     def shown(value):
         return ",".join(map(str, value)) if isinstance(value, tuple) else value
 
-    for flag, name, kind, text in PARAMETER_OPTIONS:
-        # a string option (no type) takes the names the constraint allows
-        options = [c for c in constraints[name] if isinstance(c, StrOptions)]
-        choices = sorted(options[0].options) if kind is None and options else None
-        default = f"default: {shown(classifier[name])}"
-        if regressor[name] != classifier[name]:
-            default += f"; a regressor's: {shown(regressor[name])}"
+    for name, text in PARAMETER_OPTIONS:
+        # the names a string-only parameter takes; true/false where it is
+        # also a boolean
+        kinds = constraints[name]
+        names = {o for c in kinds if isinstance(c, StrOptions) for o in c.options}
+        if any(str(c).startswith("an instance of 'bool'") for c in kinds):
+            names |= {"true", "false"}
+        plain = all(
+            isinstance(c, StrOptions)
+            or str(c) == "None"
+            or str(c).startswith("an instance of 'bool'")
+            for c in kinds
+        )
+        choices = sorted(names) if plain and names else None
+        own = [classifier, regressor]
+        defaults = [shown(d[name]) for d in own if name in d]
+        default = f"default: {defaults[0]}"
+        if len(defaults) == 2 and defaults[1] != defaults[0]:
+            default += f"; a regressor's: {defaults[1]}"
+        convert = _convert_for(name, constraints)
+        if name == "learning_rate":  # the previous release's --learning-rate 0.01
+            convert = _or_number(convert)
         parser.add_argument(
-            flag,
+            flag(name),
             dest=name,
-            type=kind,
-            choices=choices,
-            metavar=None if choices else flag[2:].upper().replace("-", "_"),
+            type=convert,
+            # names only: argparse lists them (and checks them again)
+            choices=choices
+            if name != "learning_rate"  # (it also takes the old numbers)
+            and all(isinstance(c, StrOptions) for c in kinds)
+            else None,
+            # a bare --early-stopping means true, as in the previous release
+            **({"nargs": "?", "const": True} if name == "early_stopping" else {}),
+            metavar="{" + ",".join(choices) + "}" if choices else name.upper(),
             default=argparse.SUPPRESS,
             help=f"{text} ({default})",
         )
+    for old in DEPRECATED:
+        parser.add_argument(
+            old, dest=f"deprecated{old}", default=argparse.SUPPRESS,
+            help=argparse.SUPPRESS,
+        )  # fmt: skip
+
+
+def deprecated_flags(args):
+    """The values given with the previous release's flag names, as the
+    parameters they now set, each with a deprecation note on stderr;
+    ``--learning-rate`` with a number still sets ``learning_rate_init``."""
+    params = {}
+    renamed = {"--hidden": "hidden_layer_sizes", "--epochs": "max_iter",
+               "--schedule": "learning_rate"}  # fmt: skip
+    constraints = _constraints()
+    notes = []
+    for old, name in renamed.items():
+        text = getattr(args, f"deprecated{old}", None)
+        if text is not None:
+            params[name] = _convert_for(name, constraints)(text)
+            notes.append((old, flag(name)))
+    rate = getattr(args, "learning_rate", None)
+    if isinstance(rate, int | float) and not isinstance(rate, bool):
+        params["learning_rate_init"] = rate  # the old --learning-rate 0.01
+        del args.learning_rate
+        notes.append(("--learning-rate NUMBER", "--learning-rate-init NUMBER"))
+    for old, new in notes:
+        print(
+            f"note: {old} is deprecated and will be removed in the next release; "
+            f"use {new}",
+            file=sys.stderr,
+        )
+    return params
 
 
 def _data_options(sub, *, what):
@@ -161,12 +336,6 @@ def _add_train(commands):
         "labels are real numbers, a classifier otherwise, and says which",
     )
     train.add_argument(
-        "--loss",
-        choices=list(REGRESSION_LOSSES),
-        default="squared_error",
-        help="the regressor's loss (default: %(default)s)",
-    )
-    train.add_argument(
         "--data",
         default="mnist",
         help="'mnist' (its 60 000 training images), an .npz file with arrays X "
@@ -186,22 +355,20 @@ def _add_train(commands):
         help="distort every training batch (square images: shifts up to 2 px, "
         "rotations up to 12 degrees, scaling up to 10 %%, elastic deformation)",
     )
-    stopping = train.add_mutually_exclusive_group()
-    stopping.add_argument(
-        "--early-stopping",
-        dest="early_stopping",
-        action="store_const",
-        const=True,
-        default="auto",
-        help="hold out 10%% of the data and stop when its accuracy stops "
-        "improving (default: on above 10 000 samples)",
+    train.add_argument(
+        "--warm-start",
+        metavar="MODEL",
+        help="continue training the estimator in the model file MODEL "
+        "(warm_start=True: its weights, optimizer state and the parameters "
+        "given here)",
     )
-    stopping.add_argument(
+    train.add_argument(  # the previous release's switch (--early-stopping false)
         "--no-early-stopping",
         dest="early_stopping",
         action="store_const",
         const=False,
-        help="train for --epochs epochs (or until the loss stops improving)",
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
     )
     train.add_argument(
         "--max-samples",
