@@ -29,11 +29,18 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax from the build itself, not a CDN: formulas render offline
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
-exclude_patterns = ["_build", "conftest.py", "auto_examples/*.ipynb"]
+exclude_patterns = [
+    "_build",
+    "conftest.py",
+    "auto_examples/*.ipynb",
+    "make_thumbnails.py",
+]
 templates_path = []
 autosummary_generate = True
 autodoc_default_options = {
@@ -70,8 +77,11 @@ html_title = f"sknumpy-mlp {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # every top-level page in the top bar, the API reference included
+    "header_links_before_dropdown": 10,
 }
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["tables.css"]
 html_show_sourcelink = False
 
 

@@ -16,6 +16,8 @@ worker needs ``pip install "sknumpy-mlp[dask]"`` and enough memory for the
 data, which is sent to the workers once). Needs the ``dask`` extra.
 """
 
+# sphinx_gallery_thumbnail_path = "_static/thumbnails/dask_gridsearch.png"
+
 import argparse
 import time
 

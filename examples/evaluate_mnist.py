@@ -6,6 +6,8 @@ Reproduces the original project's test script: loads ``model.npz`` (written by
 ``train_mnist.py``) and prints its accuracy on the 10 000 test digits.
 """
 
+# sphinx_gallery_thumbnail_path = "_static/thumbnails/evaluate_mnist.png"
+
 import argparse
 
 import numpy as np

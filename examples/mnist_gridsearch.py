@@ -19,6 +19,8 @@ prints the same test accuracy).
 copy, Keras or OpenML).
 """
 
+# sphinx_gallery_thumbnail_path = "_static/thumbnails/mnist_gridsearch.png"
+
 import argparse
 import os
 import time

@@ -15,6 +15,8 @@ time (needs the ``dask`` extra). Only one chunk of rows is in memory at once
 either way; the labels (60 000 integers) are kept in memory.
 """
 
+# sphinx_gallery_thumbnail_path = "_static/thumbnails/mnist_out_of_core.png"
+
 import argparse
 import os
 import tempfile

@@ -22,6 +22,8 @@ It prints one line per epoch and ends with ``test accuracy: 0.99xx``. The
 measured results are in the README and the documentation.
 """
 
+# sphinx_gallery_thumbnail_path = "_static/thumbnails/mnist_record.png"
+
 import argparse
 import time
 import warnings

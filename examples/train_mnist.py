@@ -11,6 +11,8 @@ MNIST comes from ``SKNUMPY_MLP_MNIST`` (or ``--data``), the Keras cache, or a
 Keras download, in that order (see :func:`sknumpy_mlp.load_mnist`).
 """
 
+# sphinx_gallery_thumbnail_path = "_static/thumbnails/train_mnist.png"
+
 import argparse
 
 import numpy as np

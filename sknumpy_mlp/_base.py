@@ -38,6 +38,10 @@ except ImportError:  # pragma: no cover - older scikit-learn has no callback API
         """Stand-in: scikit-learn < 1.9 has no callback API."""
 
 
+#: Where the documentation (``docs/``, built with the ``docs`` extra) is
+#: published; the estimator boxes of scikit-learn's HTML repr link to their
+#: API pages there.
+DOCS_URL = "https://sknumpy-mlp.readthedocs.io/en/latest"
 #: With ``early_stopping='auto'``, early stopping is on above this many samples
 #: (the rule of scikit-learn's HistGradientBoosting estimators).
 AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
@@ -59,6 +63,15 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
     Not for direct use: see :class:`~sknumpy_mlp.MLPScratchClassifier` and
     :class:`~sknumpy_mlp.MLPScratchRegressor`.
     """
+
+    # scikit-learn's HTML repr: the "?" of an estimator's box opens its API
+    # page (docs/api.rst generates api/sknumpy_mlp.<Class>.html)
+    _doc_link_module = "sknumpy_mlp"
+    _doc_link_template = DOCS_URL + "/api/sknumpy_mlp.{estimator_name}.html"
+
+    def _doc_link_url_param_generator(self):
+        # the public class (the command line's progress subclass keeps its name)
+        return {"estimator_name": type(self).__name__}
 
     #: Whether ``y`` is numeric (validate_data's ``y_numeric``).
     _y_numeric = False

@@ -51,3 +51,43 @@ def test_the_user_guide_documents_every_parameter():
     regressor = (ROOT / "docs" / "user_guide" / "regressor.rst").read_text()
     for name in set(MLPScratchRegressor().get_params()) - shared:
         assert f"``{name}``" in regressor, name
+
+
+def test_the_html_repr_links_each_estimator_to_its_api_page():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.utils import estimator_html_repr
+
+    from sknumpy_mlp import MLPScratchClassifier, MLPScratchRegressor
+    from sknumpy_mlp._base import DOCS_URL
+
+    api = (ROOT / "docs" / "api.rst").read_text()
+    for cls in (MLPScratchClassifier, MLPScratchRegressor):
+        link = cls()._get_doc_link()
+        assert link == f"{DOCS_URL}/api/sknumpy_mlp.{cls.__name__}.html"
+        assert f"   {cls.__name__}\n" in api and ":toctree: api" in api
+        html = estimator_html_repr(make_pipeline(StandardScaler(), cls()))
+        assert link in html
+
+
+def test_the_docs_render_offline_and_show_every_page_in_the_top_bar():
+    conf = (ROOT / "docs" / "conf.py").read_text()
+    assert '"sphinx-mathjax-offline"' in conf  # MathJax copied into the build
+    index = (ROOT / "docs" / "index.rst").read_text()
+    pages = re.findall(r"\n   (\S+)\n", index.split(":caption:")[1])
+    limit = int(re.search(r'"header_links_before_dropdown": (\d+)', conf)[1])
+    assert len(pages) <= limit  # no "More" menu hiding the API reference
+    assert (ROOT / "docs" / "_static" / "tables.css").is_file()
+
+
+def test_every_gallery_example_has_a_thumbnail():
+    # the plot_* examples make theirs when the build runs them; the others
+    # name a committed image
+    for path in sorted((ROOT / "examples").glob("*.py")):
+        if path.name.startswith("plot_"):
+            continue
+        match = re.search(
+            r'# sphinx_gallery_thumbnail_path = "([^"]+)"', path.read_text()
+        )
+        assert match, path.name
+        assert (ROOT / "docs" / match[1]).is_file(), match[1]

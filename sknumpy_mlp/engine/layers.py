@@ -114,9 +114,11 @@ class Layer:
         The activation :math:`f`: ``'relu'``, ``'leaky_relu'``, ``'elu'``,
         ``'gelu'``, ``'logistic'`` (alias ``'sigmoid'``), ``'tanh'``,
         ``'softmax'`` or ``'identity'``.
-    initializer : {'he_normal', 'glorot_uniform', 'glorot_uniform_biases'} or None, \
-            default=None
-        How the weights are drawn; ``None`` means He for ReLU, Glorot otherwise.
+    initializer : str or None, default=None
+        How the weights (and biases) are drawn: ``'he_normal'``,
+        ``'glorot_uniform'`` (both with zero biases) or
+        ``'glorot_uniform_biases'`` (scikit-learn's); ``None`` means He for
+        ReLU, Glorot otherwise.
     random_state : int, numpy.random.Generator or None, default=None
         Source of the initial weights; an int reproduces them exactly.
     dtype : {'float32', 'float64'}, default='float32'
