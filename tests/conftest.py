@@ -16,9 +16,11 @@ from sklearn.datasets import make_classification  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: CI sets SKNUMPY_MLP_MNIST; a checkout beside ../shared works without it.
+# absolute: tests that change folder (and the processes they start) still
+# find it when the environment gives it relative to the repository
 MNIST_DIR = Path(
     os.environ.get("SKNUMPY_MLP_MNIST") or ROOT.parent / "shared/data/mnist"
-)
+).resolve()
 
 
 def load_example(name, folder="examples"):

@@ -5,6 +5,7 @@ import contextlib
 import io
 import re
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -31,8 +32,9 @@ def test_the_readme_is_short_and_has_the_two_commands():
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_every_python_block_runs_as_written(code, tmp_path, monkeypatch):
+    # (resolved first: the folder may be given relative to the repository)
+    monkeypatch.setenv("SKNUMPY_MLP_MNIST", str(Path(MNIST_DIR).resolve()))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SKNUMPY_MLP_MNIST", str(MNIST_DIR))
     out = io.StringIO()
     with warnings.catch_warnings(), contextlib.redirect_stdout(out):
         warnings.simplefilter("ignore")  # e.g. a ConvergenceWarning of a demo
