@@ -144,6 +144,7 @@ def run_stochastic(estimator, run, *, seed, dropouts, early_stopping, max_iter):
         on_epoch_end=run.callbacks.end,
         gradients=[grads],
         rows=run.rows,
+        earlier_history=previous["history"],
     )
     result = train(network, optimizer, run.X, run.Y, config)
     network.clear()

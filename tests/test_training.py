@@ -2,6 +2,7 @@
 regularisation, stopping, weights, streaming, resuming, callbacks, faults."""
 
 import signal
+import warnings
 
 import numpy as np
 import pytest
@@ -688,3 +689,30 @@ def test_adaptive_rate_continues_across_a_warm_start_and_a_file(
     np.testing.assert_allclose(
         resumed.loss_curve_[:7], straight.loss_curve_[:7], rtol=1e-12
     )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"learning_rate": "adaptive"}, {"early_stopping": True}, {}],
+    ids=["adaptive", "early_stopping", "tol"],
+)
+def test_one_epoch_warm_starts_stop_and_decay_like_one_fit(params):
+    # the stopping rule's best value and count go on across warm starts (as
+    # scikit-learn's _no_improvement_count does): thirty 1-epoch fits give the
+    # rates, the stopping epoch and the weights of one 30-epoch fit
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    common = dict(solver="sgd", learning_rate_init=0.1, tol=1e-2, n_iter_no_change=2,
+                  random_state=0, batch_size=200, **params)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        whole = MLPScratchClassifier(max_iter=30, **common).fit(X / 16, y)
+        steps = MLPScratchClassifier(max_iter=1, warm_start=True, **common)
+        while len(getattr(steps, "history_", [])) < len(whole.history_):
+            steps.fit(X / 16, y)
+    rates = [[r["learning_rate"] for r in m.history_] for m in (whole, steps)]
+    assert rates[0] == rates[1]
+    if params.get("learning_rate") == "adaptive":
+        assert len(set(rates[0])) > 1  # the rate was reduced on a plateau
+    np.testing.assert_array_equal(whole.coefs_[0], steps.coefs_[0])

@@ -135,6 +135,26 @@ class EarlyStopping:
         """Start counting epochs without improvement from zero again."""
         self.no_improvement = 0
 
+    def replay(self, history, key, *, adaptive=False):
+        """Continue from the records of earlier fits (a warm start): their
+        best value of ``record[key]`` and the epochs since it, as scikit-learn
+        keeps its ``_no_improvement_count`` across warm starts. Where
+        ``'adaptive'`` reduced the rate after a stall, the count restarts, as
+        it did then. Returns whether
+        there was anything to continue (not when an earlier epoch lacks the
+        criterion, for example a validation score)."""
+        values = [record[key] for record in history]
+        if not values or any(v is None for v in values):
+            return False
+        for record, value in zip(history, values, strict=True):
+            _, stalled = self.update(value)
+            rate = record["learning_rate"]
+            # the loop's own rule (Schedule.on_plateau): 'adaptive' reduces a
+            # rate above 1e-6 and counts afresh; otherwise the fit ended there
+            if stalled and adaptive and rate is not None and rate > 1e-6:
+                self.reset_patience()
+        return True
+
 
 #: Rows of the validation inputs gathered and converted at a time (see
 #: :class:`Validation`): with 784 float64 features, 6 MB.
@@ -258,6 +278,9 @@ class TrainConfig:
     rows : array of int or None, default=None
         The rows of ``X`` (and ``Y``, ``sample_weight``) to train on; None:
         all. Early stopping holds out the others without copying ``X``.
+    earlier_history : list of dict, default=[]
+        The records of the fits a warm start continues: the stopping rule
+        goes on from their best value and count (:meth:`EarlyStopping.replay`).
     """
 
     max_iter: int
@@ -282,6 +305,7 @@ class TrainConfig:
     on_epoch_end: object = None
     gradients: object = None
     rows: object = None
+    earlier_history: list = field(default_factory=list)
 
 
 @dataclass
@@ -341,6 +365,10 @@ def train(network, optimizer, X, Y, config):
     stopper = EarlyStopping(c.tol, c.n_iter_no_change, higher_is_better=higher)
     result = TrainResult(samples_seen=c.samples_seen)
     best_params = None
+    key = f"validation_{c.monitor}" if on_validation else "loss"
+    if stopper.replay(c.earlier_history, key, adaptive=c.schedule.name == "adaptive"):
+        if on_validation:  # a warm start begins with the best epoch's weights
+            best_params = [p.copy() for p in network.parameters()]
     with interrupt_guard() as stop_requested:
         for i in range(c.max_iter):
             epoch = c.first_epoch + i
