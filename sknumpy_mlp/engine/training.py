@@ -13,17 +13,21 @@ from .optimizers import clip_grad_norm
 from .schedules import Schedule
 
 
-def minibatches(n_samples, batch_size, rng=None):
-    """Yield index arrays (or slices) that cover ``range(n_samples)`` once.
+def minibatches(n_samples, batch_size, rng=None, rows=None):
+    """Yield index arrays (or slices) that cover ``range(n_samples)`` once,
+    or the row indices ``rows`` (of length ``n_samples``) once.
 
     With a ``rng`` the order is a fresh permutation; without one the batches
     are consecutive slices.
     """
     if rng is None:
         for start in range(0, n_samples, batch_size):
-            yield slice(start, min(start + batch_size, n_samples))
+            batch = slice(start, min(start + batch_size, n_samples))
+            yield batch if rows is None else rows[batch]
         return
     order = rng.permutation(n_samples)
+    if rows is not None:  # one gather an epoch, not one a batch
+        order = rows[order]
     for start in range(0, n_samples, batch_size):
         yield order[start : start + batch_size]
 
@@ -56,16 +60,13 @@ def run_epoch(
     completed : bool
         False if the epoch was cut short by ``stop_requested``.
     """
-    training_rows = config.rows
-    n_samples = X.shape[0] if training_rows is None else len(training_rows)
+    n_samples = X.shape[0] if config.rows is None else len(config.rows)
     dtype = network.dtype
     total = weight_seen = 0.0
     completed = True
     sample_weight, augment = config.sample_weight, config.augment
     max_grad_norm, max_norm = config.max_grad_norm, config.max_norm
-    for rows in minibatches(n_samples, config.batch_size, config.rng):
-        if training_rows is not None:  # positions in the training rows
-            rows = training_rows[rows]
+    for rows in minibatches(n_samples, config.batch_size, config.rng, config.rows):
         w = None if sample_weight is None else sample_weight[rows]
         X_batch = X[rows]
         if augment is not None:
@@ -365,6 +366,7 @@ def train(network, optimizer, X, Y, config):
     stopper = EarlyStopping(c.tol, c.n_iter_no_change, higher_is_better=higher)
     result = TrainResult(samples_seen=c.samples_seen)
     best_params = None
+    # the stopping criterion: the validation monitor, or the training loss
     key = f"validation_{c.monitor}" if on_validation else "loss"
     if stopper.replay(c.earlier_history, key, adaptive=c.schedule.name == "adaptive"):
         if on_validation:  # a warm start begins with the best epoch's weights
@@ -394,10 +396,7 @@ def train(network, optimizer, X, Y, config):
                 record.update(validation_loss=val_loss, validation_score=val_score)
             record["seconds"] = time.perf_counter() - start
             result.history.append(record)
-            criterion = (
-                record[f"validation_{c.monitor}"] if on_validation else epoch_loss
-            )
-            is_best, stalled = stopper.update(criterion)
+            is_best, stalled = stopper.update(record[key])
             if on_validation and is_best:
                 best_params = [p.copy() for p in network.parameters()]
             if c.on_epoch_end is not None and c.on_epoch_end(record):
