@@ -337,10 +337,15 @@ def _info(args):
         if model.best_validation_score_ is not None:
             training += f", best validation R2 {model.best_validation_score_:.4f}"
         lines.append(("training", training))
+    _print_fields(lines)
+    return 0
+
+
+def _print_fields(lines):
+    """``(name, value)`` pairs as aligned ``name: value`` lines."""
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
         print(f"{key + ':':<{width + 1}} {value}")
-    return 0
 
 
 def _pipeline_info(path):
@@ -370,9 +375,7 @@ def _pipeline_info(path):
             f"{len(estimator.history_)} epochs, final loss {estimator.loss_:.6f}",
         ),  # fmt: skip
     ]
-    width = max(len(key) for key, _ in lines)
-    for key, value in lines:
-        print(f"{key + ':':<{width + 1}} {value}")
+    _print_fields(lines)
     return 0
 
 

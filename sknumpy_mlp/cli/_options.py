@@ -117,9 +117,10 @@ PARAMETER_OPTIONS = [
 #: line, see --quiet), ``augment`` (--augment) and ``warm_start``
 #: (--warm-start MODEL).
 OWN_WAYS = {"verbose", "augment", "warm_start"}
-#: Flags of the previous release, kept for one release: (old flag, new flag).
-DEPRECATED = {"--hidden": "--hidden-layer-sizes", "--epochs": "--max-iter",
-              "--schedule": "--learning-rate"}  # fmt: skip
+#: Flags of the previous release, kept for one release: old flag -> the
+#: parameter it sets (now ``flag(parameter)``).
+DEPRECATED = {"--hidden": "hidden_layer_sizes", "--epochs": "max_iter",
+              "--schedule": "learning_rate"}  # fmt: skip
 
 
 def flag(name):
@@ -274,11 +275,9 @@ def deprecated_flags(args):
     parameters they now set, each with a deprecation note on stderr;
     ``--learning-rate`` with a number still sets ``learning_rate_init``."""
     params = {}
-    renamed = {"--hidden": "hidden_layer_sizes", "--epochs": "max_iter",
-               "--schedule": "learning_rate"}  # fmt: skip
     constraints = _constraints()
     notes = []
-    for old, name in renamed.items():
+    for old, name in DEPRECATED.items():
         text = getattr(args, f"deprecated{old}", None)
         if text is not None:
             params[name] = _convert_for(name, constraints)(text)
