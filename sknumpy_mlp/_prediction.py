@@ -53,23 +53,14 @@ class PredictionMixin:
         # Computed in the dtype the network was trained in (float32 for large
         # data, see dtype): converting a batch of rows costs less than
         # converting every weight, and float32 products are twice as fast.
-        dtype = self.coefs_[0].dtype
+        # A plain float array skips validate_data: only finiteness is left,
+        # checked on the first layer's pre-activation (see _is_plain_array).
         if self._is_plain_array(X):
             try:
-                # a NaN or an infinity in X makes the first product warn
-                # ("invalid value") before _require_finite sees it; finite
-                # input beyond float32's range overflows the cast (both are
-                # checked below)
-                with np.errstate(invalid="ignore", over="ignore"):
-                    logits = self._network().logits(
-                        X.astype(dtype, copy=False), check_first=_require_finite
-                    )
-                if _finite(logits):
-                    return logits.astype(np.float64, copy=False)
+                return self._finite_logits(X, check_first=_require_finite)
             except _NotFinite:
-                pass
-            if np.isfinite(X).all():  # finite input that overflowed
-                return self._wider_logits(X)
+                if np.isfinite(X).all():  # finite input that overflowed the cast
+                    return self._wider_logits(X)
             # else validate_data below raises its error
         # dtype='numeric' refuses strings, numeric or not, as scikit-learn's
         # MLPs do at predict; dates and durations are refused below
@@ -84,12 +75,25 @@ class PredictionMixin:
             )
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
-        with np.errstate(over="ignore", invalid="ignore"):
-            logits = self._network().logits(X.astype(dtype, copy=False))
+        return self._finite_logits(X)
+
+    def _finite_logits(self, X, check_first=None):
+        """The network's float64 logits of float ``X``, in the dtype it was
+        trained in, or in float64 where that overflows (:meth:`_wider_logits`).
+
+        The output activation runs in float64, so that probabilities near 0
+        or 1 keep their precision and agree with predict_log_proba.
+        """
+        dtype = self.coefs_[0].dtype
+        # a NaN or an infinity in X makes the first product warn ("invalid
+        # value") before check_first sees it; finite input beyond float32's
+        # range overflows the cast: both are checked here
+        with np.errstate(invalid="ignore", over="ignore"):
+            logits = self._network().logits(
+                X.astype(dtype, copy=False), check_first=check_first
+            )
         if not _finite(logits):
             return self._wider_logits(X)
-        # The output activation runs in float64, so that probabilities near 0 or
-        # 1 keep their precision and agree with predict_log_proba.
         return logits.astype(np.float64, copy=False)
 
     def _wider_logits(self, X):
