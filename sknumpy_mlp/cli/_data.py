@@ -88,10 +88,9 @@ def _numbers(table, names, path, first_line):
         X = table.astype(np.float64)
     except ValueError:
         X = None
-    bad = None if X is None else np.argwhere(~np.isfinite(X))
-    if X is not None and not len(bad):
+    if X is not None and np.isfinite(X).all():
         return X
-    for i, j in bad if X is not None else np.ndindex(table.shape):
+    for i, j in np.ndindex(table.shape):  # the first bad cell, to name it
         value = table[i, j]
         if not _is_number(value) or not np.isfinite(float(value)):
             raise _Error(
