@@ -7,9 +7,17 @@ takes the activation's output ``A``, the gradient with respect to that output,
 pre-activation ``Z``, and overwrites ``grad`` with the gradient with respect to
 the pre-activation. All other derivatives are functions of ``A`` alone, which
 is why ``Z`` is kept for the backward pass only where it must be.
+
+The functions compute in the namespace of their arrays (see
+:mod:`~sknumpy_mlp.engine.backend`); on NumPy they work in place, elsewhere
+they may return new arrays: callers use what they return.
 """
 
+import math
+
 import numpy as np
+
+from .backend import namespace
 
 
 def identity(Z):
@@ -19,6 +27,9 @@ def identity(Z):
 
 def relu(Z):
     r"""Rectified linear unit, :math:`f(z) = \max(0, z)`."""
+    xp = namespace(Z)
+    if xp is not np:
+        return xp.where(Z > 0, Z, 0.0)
     return np.maximum(Z, 0, out=Z)
 
 
@@ -28,8 +39,11 @@ def logistic(Z):
     Computed from :math:`e^{-|z|}`, which never overflows, so pre-activations
     of :math:`\pm 10^4` give 0 and 1 without a warning.
     """
-    E = np.exp(-np.abs(Z))
+    xp = namespace(Z)
+    E = xp.exp(-xp.abs(Z))
     positive = Z >= 0
+    if xp is not np:
+        return xp.where(positive, 1.0 / (1.0 + E), E / (1.0 + E))
     np.divide(1.0, 1.0 + E, out=Z, where=positive)
     np.divide(E, 1.0 + E, out=Z, where=~positive)
     return Z
@@ -43,22 +57,32 @@ def exp(Z):
     the result is always finite (``e^z`` would overflow to infinity above it).
     """
     # (a hair below it: the logarithm itself rounds up in float32)
-    np.minimum(Z, 0.99999 * float(np.log(np.finfo(Z.dtype).max)), out=Z)
+    xp = namespace(Z)
+    cap = 0.99999 * math.log(float(xp.finfo(Z.dtype).max))
+    if xp is not np:
+        return xp.exp(xp.minimum(Z, cap))
+    np.minimum(Z, cap, out=Z)
     return np.exp(Z, out=Z)
 
 
 def tanh(Z):
     r"""Hyperbolic tangent, :math:`f(z) = \tanh z`."""
+    xp = namespace(Z)
+    if xp is not np:
+        return xp.tanh(Z)
     return np.tanh(Z, out=Z)
 
 
 #: Slope of leaky ReLU for negative inputs (as in PyTorch and Keras).
 LEAKY_SLOPE = 0.01
-_GELU_C = np.sqrt(2.0 / np.pi)
+_GELU_C = math.sqrt(2.0 / math.pi)
 
 
 def leaky_relu(Z):
     r"""Leaky ReLU, :math:`f(z) = z` for :math:`z > 0`, else :math:`0.01 z`."""
+    xp = namespace(Z)
+    if xp is not np:
+        return xp.maximum(Z, LEAKY_SLOPE * Z)
     return np.maximum(Z, LEAKY_SLOPE * Z, out=Z)
 
 
@@ -66,7 +90,10 @@ def elu(Z):
     r"""Exponential linear unit, :math:`f(z) = z` for :math:`z > 0`, else
     :math:`e^z - 1`.
     """
+    xp = namespace(Z)
     negative = Z < 0
+    if xp is not np:
+        return xp.where(negative, xp.expm1(Z), Z)
     np.expm1(Z, out=Z, where=negative)
     return Z
 
@@ -79,7 +106,7 @@ def gelu(Z):
         f(z) = \tfrac{1}{2} z \left(1 + \tanh\left(\sqrt{2/\pi}
             \,(z + 0.044715 z^3)\right)\right)
     """
-    T = np.tanh(_GELU_C * (Z + 0.044715 * Z**3))
+    T = namespace(Z).tanh(_GELU_C * (Z + 0.044715 * Z**3))
     T += 1
     T *= 0.5
     Z *= T
@@ -95,6 +122,9 @@ def row_max(Z):
     From about 32 columns the plain reduction is faster. The values are the
     same either way (a maximum does not depend on the order).
     """
+    xp = namespace(Z)
+    if xp is not np:
+        return xp.max(Z, axis=1, keepdims=True)
     if Z.shape[1] < 32:
         return Z.T.copy().max(axis=0)[:, None]
     return Z.max(axis=1, keepdims=True)
@@ -108,6 +138,10 @@ def softmax(Z):
     copy, for the reason given in :func:`row_max` (10 000 rows of 10 logits:
     250 instead of 480 us).
     """
+    xp = namespace(Z)
+    if xp is not np:
+        E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
+        return E / xp.sum(E, axis=1, keepdims=True)
     if Z.shape[1] < 32:
         T = Z.T.copy()
         T -= T.max(axis=0)
@@ -128,12 +162,18 @@ def identity_derivative(A, grad, Z=None):
 
 def relu_derivative(A, grad, Z=None):
     r""":math:`\partial a / \partial z = 1` where :math:`a > 0`, else 0."""
+    xp = namespace(A)
+    if xp is not np:
+        return xp.where(A > 0, grad, 0.0)
     np.multiply(grad, A > 0, out=grad)
     return grad
 
 
 def leaky_relu_derivative(A, grad, Z=None):
     r""":math:`\partial a / \partial z = 1` where :math:`a > 0`, else 0.01."""
+    xp = namespace(A)
+    if xp is not np:
+        return xp.where(A > 0, grad, LEAKY_SLOPE * grad)
     grad[A <= 0] *= LEAKY_SLOPE
     return grad
 
@@ -142,7 +182,10 @@ def elu_derivative(A, grad, Z=None):
     r""":math:`\partial a / \partial z = 1` where :math:`a > 0`, else
     :math:`e^z = a + 1`.
     """
+    xp = namespace(A)
     negative = A < 0
+    if xp is not np:
+        return xp.where(negative, grad * (A + 1), grad)
     grad[negative] *= A[negative] + 1
     return grad
 
@@ -155,7 +198,7 @@ def gelu_derivative(A, grad, Z):
             (1 + 3 \cdot 0.044715 z^2), \quad
         t = \tanh\left(\sqrt{2/\pi}(z + 0.044715 z^3)\right)
     """
-    T = np.tanh(_GELU_C * (Z + 0.044715 * Z**3))
+    T = namespace(Z).tanh(_GELU_C * (Z + 0.044715 * Z**3))
     derivative = 0.5 * (1 + T) + 0.5 * Z * (1 - T**2) * _GELU_C * (
         1 + 3 * 0.044715 * Z**2
     )
@@ -187,21 +230,23 @@ def softmax_derivative(A, grad, Z=None):
 
     .. math:: \frac{\partial L}{\partial z_k} = a_k \left(g_k - \sum_j g_j a_j\right)
     """
-    grad -= (grad * A).sum(axis=1, keepdims=True)
+    grad -= namespace(A).sum(grad * A, axis=1, keepdims=True)
     grad *= A
     return grad
 
 
 def log_softmax(Z):
     r"""Row-wise :math:`\log \mathrm{softmax}(z)`, finite for any finite logits."""
+    xp = namespace(Z)
     shifted = Z - row_max(Z)
-    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted -= xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
     return shifted
 
 
 def log_logistic(Z):
     r""":math:`\log \sigma(z) = -\log(1 + e^{-z})`, finite for any finite ``z``."""
-    return -(np.maximum(-Z, 0) + np.log1p(np.exp(-np.abs(Z))))
+    xp = namespace(Z)
+    return -(xp.maximum(-Z, 0.0) + xp.log1p(xp.exp(-xp.abs(Z))))
 
 
 ACTIVATIONS = {

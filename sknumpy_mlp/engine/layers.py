@@ -10,6 +10,7 @@ from .activations import (
     NEEDS_PREACTIVATION,
     resolve_activation,
 )
+from .backend import DeviceRandom, device, dtype_name, namespace, to_namespace
 from .initializers import INITIALIZERS, default_initializer
 
 #: The floating-point types the engine computes in.
@@ -27,7 +28,10 @@ def resolve_dtype(dtype):
     try:
         resolved = np.dtype(dtype).type
     except TypeError:
-        resolved = None
+        try:  # a float dtype of another array library
+            resolved = np.dtype(dtype_name(dtype)).type
+        except ValueError:
+            resolved = None
     if resolved not in (np.float32, np.float64):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}.")
     return resolved
@@ -80,6 +84,7 @@ class Dropout:
         self.rate = float(rate)
         self.rng = as_generator(random_state)
         self._mask = None
+        self._random = None  # masks on the device of the arrays (see backend)
 
     def __repr__(self):
         return f"Dropout({self.rate})"
@@ -90,8 +95,16 @@ class Dropout:
             self._mask = None
             return A
         keep = 1.0 - self.rate
-        mask = self.rng.random(A.shape, dtype=A.dtype) < keep
-        self._mask = mask.astype(A.dtype) / A.dtype.type(keep)
+        xp = namespace(A)
+        if xp is np:
+            mask = self.rng.random(A.shape, dtype=A.dtype) < keep
+            self._mask = mask.astype(A.dtype) / A.dtype.type(keep)
+            return A * self._mask
+        if self._random is None or self._random.xp is not xp:
+            self._random = DeviceRandom(self.rng, xp, device(A))
+        draws = self._random.random(A.shape, dtype_name(A.dtype))
+        self._mask = xp.where(draws < keep, 1.0 / keep, 0.0)
+        self._mask = xp.astype(self._mask, A.dtype)
         return A * self._mask
 
     def backward(self, grad):
@@ -174,9 +187,13 @@ class Layer:
 
     @classmethod
     def from_arrays(cls, weights, biases, activation):
-        """Build a layer around existing arrays (no copy, no initialisation)."""
-        weights = np.asarray(weights)
-        biases = np.asarray(biases)
+        """Build a layer around existing arrays (no copy, no initialisation),
+        of NumPy or of another array library (see
+        :mod:`~sknumpy_mlp.engine.backend`)."""
+        xp = namespace(weights, biases)
+        if xp is np:
+            weights = np.asarray(weights)
+            biases = np.asarray(biases)
         if weights.ndim != 2 or biases.shape != (weights.shape[1],):
             raise ValueError(
                 f"weights of shape {weights.shape} and biases of shape "
@@ -189,7 +206,7 @@ class Layer:
         layer.dtype = resolve_dtype(weights.dtype)
         layer.initializer = None
         layer.weights = weights
-        layer.biases = biases.astype(weights.dtype, copy=False)
+        layer.biases = xp.astype(biases, weights.dtype, copy=False)
         layer.grad_weights = layer.grad_biases = None
         layer.dropout = None
         layer._packed = False
@@ -230,10 +247,20 @@ class Layer:
             setattr(self, name, buffer)
         return buffer[:n_rows]
 
+    def to(self, xp, device=None):
+        """Move the parameters to namespace ``xp`` (on ``device``), in place;
+        the arrays kept for the backward pass and the buffers are dropped."""
+        self.weights = to_namespace(self.weights, xp, device)
+        self.biases = to_namespace(self.biases, xp, device)
+        self.grad_weights = self.grad_biases = None
+        self._packed = False
+        self.clear()
+        return self
+
     def activate(self, Z, training=False):
-        """Apply the activation to ``Z`` in place and return it."""
+        """Apply the activation to ``Z`` (in place on NumPy) and return it."""
         if training and self.activation in NEEDS_PREACTIVATION:
-            self._preactivation = Z.copy()
+            self._preactivation = namespace(Z).asarray(Z, copy=True)
         A = ACTIVATIONS[self.activation](Z)
         if training:
             self._output = A
@@ -274,6 +301,10 @@ class Layer:
         if self._input is None:
             raise RuntimeError("backward called before forward(X, training=True).")
         X = self._input
+        if self._packed and namespace(delta) is not np:  # views of the device
+            self.grad_weights[...] = X.T @ delta
+            self.grad_biases[...] = namespace(delta).sum(delta, axis=0)
+            return delta @ self.weights.T if input_gradient else None
         if self._packed:  # write into the packed gradient views
             if isinstance(X, np.ndarray):
                 np.matmul(X.T, delta, out=self.grad_weights)
@@ -289,8 +320,9 @@ class Layer:
                 self.weights.T,
                 out=self._buffer("_dx", delta.shape[0], self.n_inputs),
             )
-        self.grad_weights = np.asarray(X.T @ delta)
-        self.grad_biases = delta.sum(axis=0)
+        xp = namespace(delta)
+        self.grad_weights = np.asarray(X.T @ delta) if xp is np else X.T @ delta
+        self.grad_biases = xp.sum(delta, axis=0)
         return delta @ self.weights.T if input_gradient else None
 
     def parameters(self):

@@ -11,27 +11,45 @@ instead of the logarithm of a probability that may have rounded to 0.
 With weights :math:`w_i` the mean is :math:`\sum_i w_i \ell_i / \sum_i w_i`, so
 an integer weight is the same as repeating the row and a zero weight the same
 as removing it.
+
+On NumPy the loss is a Python float; in another array library (see
+:mod:`~sknumpy_mlp.engine.backend`) it is a 0-d array on the arrays' device,
+so that no batch waits for a copy to the host.
 """
 
 import numpy as np
 
 from .activations import ACTIVATIONS, DERIVATIVES, row_max
+from .backend import namespace
 
 
 def _row_scale(Z, sample_weight):
     """Per-row factor of the mean: ``1/n``, or ``w_i / sum(w)`` (0 if all are 0)."""
     if sample_weight is None:
         return None, Z.shape[0]
+    xp = namespace(Z)
+    if xp is not np:  # no branch on a value of the device: w / max(sum, tiny)
+        total = xp.sum(xp.astype(sample_weight, Z.dtype))
+        w = xp.astype(sample_weight, Z.dtype) / xp.maximum(
+            total, xp.finfo(Z.dtype).smallest_normal
+        )
+        return w[:, None], total
     total = float(sample_weight.sum())
     if total <= 0:
         return np.zeros((Z.shape[0], 1), dtype=Z.dtype), 1.0
     return (sample_weight / total).astype(Z.dtype, copy=False)[:, None], total
 
 
+def _total(values):
+    """The sum of ``values``: a float on NumPy, a 0-d array elsewhere."""
+    xp = namespace(values)
+    return float(values.sum()) if xp is np else xp.sum(values)
+
+
 def _mean(row_losses, scale, n):
     if scale is None:
-        return float(row_losses.sum()) / n
-    return float((row_losses * scale[:, 0]).sum())
+        return _total(row_losses) / n
+    return _total(row_losses * scale[:, 0])
 
 
 def _scaled(delta, scale, n):
@@ -53,15 +71,16 @@ def categorical_crossentropy(Z, Y, activation="softmax", sample_weight=None):
     subtracting the row maximum.
     """
     _require(activation, "softmax", "categorical_crossentropy")
+    xp = namespace(Z)
     scale, n = _row_scale(Z, sample_weight)
     shifted = Z - row_max(Z)
-    A = np.exp(shifted)
-    sums = A.sum(axis=1, keepdims=True)
+    A = xp.exp(shifted)
+    sums = xp.sum(A, axis=1, keepdims=True)
     A /= sums
-    if scale is None:  # the common case, in as few passes as possible
+    if scale is None and xp is np:  # the common case, in as few passes as possible
         loss = (float(np.log(sums).sum()) - float(np.vdot(Y, shifted))) / n
     else:
-        row_losses = np.log(sums[:, 0]) - (Y * shifted).sum(axis=1)
+        row_losses = xp.log(sums[:, 0]) - xp.sum(Y * shifted, axis=1)
         loss = _mean(row_losses, scale, n)
     return loss, _scaled(A - Y, scale, n), A
 
@@ -76,10 +95,11 @@ def binary_crossentropy(Z, Y, activation="logistic", sample_weight=None):
     with :math:`\log(1 + e^{z}) = \max(z, 0) + \log(1 + e^{-|z|})`.
     """
     _require(activation, "logistic", "binary_crossentropy")
+    xp = namespace(Z)
     scale, n = _row_scale(Z, sample_weight)
-    softplus = np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
-    row_losses = (softplus - Y * Z).sum(axis=1)
-    A = ACTIVATIONS["logistic"](Z.copy())
+    softplus = xp.maximum(Z, 0.0) + xp.log1p(xp.exp(-xp.abs(Z)))
+    row_losses = xp.sum(softplus - Y * Z, axis=1)
+    A = ACTIVATIONS["logistic"](xp.asarray(Z, copy=True))
     delta = _scaled(A - Y, scale, n)
     return _mean(row_losses, scale, n), delta, A
 
@@ -88,10 +108,11 @@ def _residual_loss(Z, Y, activation, sample_weight, pointwise):
     """A loss of the residual :math:`r = f(z) - y`, summed over the outputs:
     ``pointwise(r)`` gives each element's loss and its derivative in ``r``
     (which may be ``r`` itself, overwritten afterwards)."""
+    xp = namespace(Z)
     scale, n = _row_scale(Z, sample_weight)
-    A = ACTIVATIONS[activation](Z.copy())
+    A = ACTIVATIONS[activation](xp.asarray(Z, copy=True))
     values, slope = pointwise(A - Y)
-    row_losses = values.sum(axis=1)
+    row_losses = xp.sum(values, axis=1)
     delta = DERIVATIVES[activation](A, _scaled(slope, scale, n), Z)
     return _mean(row_losses, scale, n), delta, A
 
@@ -114,8 +135,9 @@ def absolute_error(Z, Y, activation="identity", sample_weight=None):
         \qquad \frac{\partial \ell_i}{\partial z_i}
             = f'(z_i) \odot \operatorname{sign}(a_i - y_i)
     """
+    xp = namespace(Z)
     return _residual_loss(
-        Z, Y, activation, sample_weight, lambda r: (np.abs(r), np.sign(r))
+        Z, Y, activation, sample_weight, lambda r: (xp.abs(r), xp.sign(r))
     )
 
 
@@ -132,10 +154,12 @@ def huber(Z, Y, activation="identity", sample_weight=None, *, delta=1.0):
     with :math:`r = a - y`.
     """
 
+    xp = namespace(Z)
+
     def pointwise(r):
-        size = np.abs(r)
-        values = np.where(size <= delta, 0.5 * r**2, delta * (size - 0.5 * delta))
-        return values, np.clip(r, -delta, delta)
+        size = xp.abs(r)
+        values = xp.where(size <= delta, 0.5 * r**2, delta * (size - 0.5 * delta))
+        return values, xp.clip(r, -delta, delta)
 
     return _residual_loss(Z, Y, activation, sample_weight, pointwise)
 
@@ -152,10 +176,11 @@ def poisson(Z, Y, activation="exp", sample_weight=None):
     :math:`y \log y - y z - y + e^z`, so it is finite for any finite logits.
     """
     _require(activation, "exp", "poisson")
+    xp = namespace(Z)
     scale, n = _row_scale(Z, sample_weight)
-    A = ACTIVATIONS["exp"](Z.copy())
-    y_log_y = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1)), 0)
-    row_losses = (y_log_y - Y * Z - Y + A).sum(axis=1)
+    A = ACTIVATIONS["exp"](xp.asarray(Z, copy=True))
+    y_log_y = xp.where(Y > 0, Y * xp.log(xp.where(Y > 0, Y, 1.0)), 0.0)
+    row_losses = xp.sum(y_log_y - Y * Z - Y + A, axis=1)
     return _mean(row_losses, scale, n), _scaled(A - Y, scale, n), A
 
 

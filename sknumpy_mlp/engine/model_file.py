@@ -39,6 +39,7 @@ import numpy as np
 
 from ._version import __version__
 from .activations import ACTIVATIONS
+from .backend import to_numpy
 from .layers import Dropout, Layer
 from .losses import LOSSES
 from .schema import (
@@ -86,7 +87,7 @@ def layer_arrays(layers):
 def write(path, meta, arrays):
     """Write ``meta`` and ``arrays`` to ``path`` as a model file, atomically
     (see :func:`atomic_write`)."""
-    arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    arrays = {name: np.ascontiguousarray(to_numpy(a)) for name, a in arrays.items()}
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,

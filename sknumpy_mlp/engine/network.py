@@ -7,6 +7,7 @@ import numpy as np
 
 from . import model_file
 from .activations import ACTIVATIONS
+from .backend import device, dtype_in, namespace, to_namespace
 from .layers import Dropout, Layer, as_generator
 from .losses import check_loss, default_loss, get_loss
 from .optimizers import OPTIMIZERS, in_chunks, make_optimizer
@@ -135,9 +136,20 @@ class NeuralNetwork:
         return self.layers
 
     def check_input(self, X):
-        """Return ``X`` as a 2-D array of the network's dtype, or raise ValueError."""
+        """Return ``X`` as a 2-D array of the network's dtype, or raise ValueError.
+
+        ``X`` of another array library than NumPy stays in it, on its device.
+        """
         n_inputs, dtype = self.n_inputs, self.dtype
-        if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse, kept sparse
+        xp = namespace(X)
+        if xp is not np:
+            if not xp.isdtype(X.dtype, ("bool", "integral", "real floating")):
+                raise ValueError(
+                    f"Input X must be numeric, got an array of dtype {X.dtype}."
+                )
+            X = xp.astype(X, dtype_in(xp, dtype), copy=False)
+            values = X
+        elif hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse, kept sparse
             X = X.tocsr().astype(dtype, copy=False)
             values = X.data
         else:
@@ -169,7 +181,7 @@ class NeuralNetwork:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the network expects {n_inputs}."
             )
-        if not np.isfinite(values).all():
+        if not bool(xp.all(xp.isfinite(values))):
             raise ValueError("Input X contains NaN or infinity.")
         return X
 
@@ -181,6 +193,11 @@ class NeuralNetwork:
         one-hot encoded (for a single sigmoid output: used as the 0/1 column).
         """
         n_outputs, dtype = self.n_outputs, self.dtype
+        xp = namespace(Y)
+        if xp is not np:  # checked on the host, once; trained on the device
+            return to_namespace(
+                self.check_targets(to_namespace(Y, np), n_samples), xp, device(Y)
+            )
         Y = np.asarray(Y)
         if Y.dtype.kind not in "biuf":
             raise ValueError(f"Targets Y must be numeric, got dtype {Y.dtype}.")
@@ -235,7 +252,12 @@ class NeuralNetwork:
         n_samples = X.shape[0]
         if n_samples <= chunk:
             return self._chain(X, layers, check_first)
-        Z = np.empty((n_samples, layers[-1].n_outputs), dtype=self.dtype)
+        xp = namespace(X)
+        shape = (n_samples, layers[-1].n_outputs)
+        if xp is np:
+            Z = np.empty(shape, dtype=self.dtype)
+        else:
+            Z = xp.empty(shape, dtype=dtype_in(xp, self.dtype), device=device(X))
         for start in range(0, n_samples, chunk):
             rows = slice(start, start + chunk)
             Z[rows] = self._chain(X[rows], layers, check_first)
@@ -261,9 +283,30 @@ class NeuralNetwork:
         Returns
         -------
         ndarray of shape (n_samples, n_outputs)
+            In the array library of ``X`` (see :meth:`to`).
         """
-        Z = self.logits(self.check_input(X))
+        X = self.check_input(X)
+        self._follow(X)
+        Z = self.logits(X)
         return ACTIVATIONS[self.layers[-1].activation](Z)
+
+    def to(self, xp, device=None):
+        """Move every parameter to the array namespace ``xp`` (``numpy``, or
+        for example ``array_api_compat.torch``), on ``device``; returns the
+        network. :meth:`fit` and :meth:`predict` do it themselves for input of
+        another library than the parameters'."""
+        for layer in self._checked_layers():
+            layer.to(xp, device)
+        self._packed = None
+        return self
+
+    def _follow(self, X):
+        """Move the parameters to the namespace and device of ``X`` if they
+        are elsewhere."""
+        weights = self._checked_layers()[0].weights
+        xp = namespace(X)
+        if namespace(weights) is not xp or device(weights) != device(X):
+            self.to(xp, device(X))
 
     def parameters(self):
         """All trainable arrays, layer by layer: ``[W1, b1, W2, b2, ...]``."""
@@ -286,19 +329,32 @@ class NeuralNetwork:
         """
         layers = self._checked_layers()
         dtype = self.dtype
-        total = sum(p.size for p in self.parameters())
-        params = np.empty(total, dtype=dtype)
-        grads = np.zeros(total, dtype=dtype)
+        total = sum(int(np.prod(p.shape)) for p in self.parameters())
+        xp = namespace(layers[0].weights)
+        if xp is np:
+            params = np.empty(total, dtype=dtype)
+            grads = np.zeros(total, dtype=dtype)
+            empty = np.empty
+        else:
+            where = {"dtype": dtype_in(xp, dtype), "device": device(layers[0].weights)}
+            params = xp.empty(total, **where)
+            grads = xp.zeros(total, **where)
+
+            def empty(size, dtype):
+                return xp.empty(size, **where)
+
         offset = 0
         # all weights first, then all biases: the L2 penalty is one slice
         for name in ("weights", "biases"):
             for layer in layers:
                 value = getattr(layer, name)
-                end = offset + value.size
-                view = params[offset:end].reshape(value.shape)
+                end = offset + int(np.prod(value.shape))
+                view = xp.reshape(params[offset:end], value.shape)
                 view[...] = value
                 setattr(layer, name, view)
-                setattr(layer, f"grad_{name}", grads[offset:end].reshape(value.shape))
+                setattr(
+                    layer, f"grad_{name}", xp.reshape(grads[offset:end], value.shape)
+                )
                 offset = end
             if name == "weights":
                 n_weights = offset
@@ -307,7 +363,7 @@ class NeuralNetwork:
         self._packed = (
             params[:n_weights],
             grads[:n_weights],
-            np.empty(n_weights, dtype=dtype),
+            empty(n_weights, dtype=dtype),
         )
         return params, grads
 
@@ -319,8 +375,13 @@ class NeuralNetwork:
         not constrained.
         """
         limit = max_norm * max_norm
+        xp = namespace(self.layers[0].weights)
         for layer in self.layers:
             W = layer.weights
+            if xp is not np:  # no branch on a value of the device
+                squares = xp.maximum(xp.sum(W * W, axis=0), limit)
+                W *= max_norm / xp.sqrt(squares)
+                continue
             squares = np.einsum("ij,ij->j", W, W)
             if squares.max(initial=0.0) > limit:
                 too_long = squares > limit
@@ -363,17 +424,36 @@ class NeuralNetwork:
             grad = layers[i].backward(grad, input_gradient=i > 0)
         grads = [g for layer in layers for g in layer.gradients()]
         if alpha:
-            total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-            if total > 0:
+            xp = namespace(Z)
+            if sample_weight is None:
+                value += self._add_l2(grads, alpha / X.shape[0])
+            elif xp is not np:  # the weights' sum stays on the device
+                total = xp.sum(xp.astype(sample_weight, Z.dtype))
+                safe = xp.maximum(total, xp.finfo(Z.dtype).smallest_normal)
+                value += self._add_l2(grads, xp.where(total > 0, alpha / safe, 0.0))
+            elif (total := float(sample_weight.sum())) > 0:
                 value += self._add_l2(grads, alpha / total)
         return value, grads
 
     def _add_l2(self, grads, scale):
         """Add ``scale * W`` to the weight gradients; return the penalty's value."""
+        xp = namespace(self.layers[0].weights)
+        if self._packed is not None and xp is not np:
+            weights, weight_grads, _ = self._packed
+            weight_grads += scale * weights
+            return 0.5 * scale * xp.vecdot(weights, weights)
         if self._packed is not None:  # one slice holds every weight
             weights, weight_grads, scratch = self._packed
             in_chunks(_add_scaled, (weight_grads, weights, scratch), scale)
             return 0.5 * scale * float(np.vdot(weights, weights))
+        if xp is not np:
+            penalty = sum(
+                xp.vecdot(xp.reshape(W, (-1,)), xp.reshape(W, (-1,)))
+                for W in (layer.weights for layer in self.layers)
+            )
+            for i, layer in enumerate(self.layers):
+                grads[2 * i] += scale * layer.weights
+            return 0.5 * scale * penalty
         penalty = 0.0
         for i, layer in enumerate(self.layers):
             penalty += float(np.vdot(layer.weights, layer.weights))
@@ -442,6 +522,7 @@ class NeuralNetwork:
             )
         X = self.check_input(X)
         Y = self.check_targets(Y, X.shape[0])
+        self._follow(X)
         loss = self.loss_name
         options = {"learning_rate": learning_rate}
         declared = OPTIMIZERS.get(optimizer)

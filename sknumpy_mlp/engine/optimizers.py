@@ -7,9 +7,15 @@ restored. The formulas follow scikit-learn's ``_stochastic_optimizers``; one
 addition: every :data:`FLUSH_EVERY` steps, values that have decayed almost to
 the subnormal range are set to zero (:func:`flush_subnormals`), because
 arithmetic on subnormal numbers is many times slower.
+
+The arrays may be of another library than NumPy (see
+:mod:`~sknumpy_mlp.engine.backend`): the updates are the same in-place
+operators; the ``out=`` buffers and cache-sized pieces are NumPy's only.
 """
 
 import numpy as np
+
+from .backend import device, namespace, to_namespace
 
 #: Element-wise updates of flat arrays run over pieces of this many values, so
 #: that the passes of a step (a dozen for Adam) find a piece in the CPU's cache
@@ -72,7 +78,7 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.velocities = (
-            [np.zeros_like(p) for p in self.params] if self.momentum > 0 else None
+            [_zeros_like(p) for p in self.params] if self.momentum > 0 else None
         )
         self.t = 0
 
@@ -140,8 +146,8 @@ class Adam(Optimizer):
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
-        self.ms = [np.zeros_like(p) for p in self.params]
-        self.vs = [np.zeros_like(p) for p in self.params]
+        self.ms = [_zeros_like(p) for p in self.params]
+        self.vs = [_zeros_like(p) for p in self.params]
         self.t = 0
 
     def step(self, grads, learning_rate=None):
@@ -201,7 +207,7 @@ class RMSprop(Optimizer):
         self.learning_rate = float(learning_rate)
         self.rho = float(rho)
         self.epsilon = float(epsilon)
-        self.vs = [np.zeros_like(p) for p in self.params]
+        self.vs = [_zeros_like(p) for p in self.params]
         self._scratch = None
         self.t = 0
 
@@ -216,7 +222,7 @@ class RMSprop(Optimizer):
         self.t += 1
         rho, lr = self.rho, float(self.learning_rate)
         if self._scratch is None:
-            self._scratch = [np.empty_like(p) for p in self.params]
+            self._scratch = [namespace(p).empty_like(p) for p in self.params]
         for p, g, v, s in zip(self.params, grads, self.vs, self._scratch, strict=True):
             in_chunks(_rmsprop, (p, g, v, s), lr, rho, self.epsilon)
         if self.t % FLUSH_EVERY == 0:
@@ -288,7 +294,7 @@ def in_chunks(function, arrays, *args):
     :data:`CHUNK` values gives the same result as running it once.
     """
     size = arrays[0].shape[0]
-    if size <= CHUNK or arrays[0].ndim != 1:
+    if size <= CHUNK or arrays[0].ndim != 1 or not isinstance(arrays[0], np.ndarray):
         function(*arrays, *args)
         return
     for start in range(0, size, CHUNK):
@@ -311,12 +317,21 @@ def flush_subnormals(arrays):
     a step takes some 160 steps to cross the gap between two flushes.
     """
     for a in arrays:
+        xp = namespace(a)
+        tiny = float(xp.finfo(a.dtype).smallest_normal) * FLUSH_MARGIN
+        if xp is not np:
+            a[...] = xp.where(xp.abs(a) < tiny, 0.0, a)
+            continue
         flat = a.reshape(-1) if a.flags.c_contiguous else a  # a view, not a copy
-        in_chunks(_flush, (flat,), np.finfo(a.dtype).tiny * FLUSH_MARGIN)
+        in_chunks(_flush, (flat,), tiny)
 
 
 def _flush(a, tiny):
     np.copyto(a, 0, where=np.abs(a) < tiny)
+
+
+def _zeros_like(a):
+    return namespace(a).zeros_like(a)
 
 
 # The updates of one array (or of a piece of it, see in_chunks), element by
@@ -340,6 +355,9 @@ def _nesterov(p, g, v, lr, mu):  # p += mu * v - lr * g, with the new v
     v *= mu
     v -= g
     p -= g
+    if not isinstance(p, np.ndarray):
+        p += mu * v
+        return
     np.multiply(v, mu, out=g)
     p += g
 
@@ -357,6 +375,10 @@ def _adam(p, g, m, v, lr, b1, b2, epsilon):
 
 def _rmsprop(p, g, v, s, lr, rho, epsilon):
     v *= rho
+    if not isinstance(p, np.ndarray):
+        v += (1 - rho) * (g * g)
+        p -= lr * g / (namespace(v).sqrt(v) + epsilon)
+        return
     np.multiply(g, g, out=s)
     s *= 1 - rho
     v += s
@@ -365,6 +387,9 @@ def _rmsprop(p, g, v, s, lr, rho, epsilon):
 
 def _step_by_rms(p, numerator, v, scratch, lr, epsilon):
     """``p -= lr * numerator / (sqrt(v) + epsilon)``, through ``scratch``."""
+    if not isinstance(p, np.ndarray):
+        p -= lr * numerator / (namespace(v).sqrt(v) + epsilon)
+        return
     np.sqrt(v, out=scratch)
     scratch += epsilon
     np.divide(numerator, scratch, out=scratch)
@@ -380,8 +405,18 @@ def clip_grad_norm(grads, max_norm):
     Returns
     -------
     float
-        The norm before clipping.
+        The norm before clipping (a 0-d array of the device for arrays of
+        another library than NumPy: no branch waits for the host).
     """
+    xp = namespace(*grads)
+    if xp is not np:
+        norm = xp.sqrt(
+            sum(xp.vecdot(xp.reshape(g, (-1,)), xp.reshape(g, (-1,))) for g in grads)
+        )
+        factor = xp.minimum(max_norm / (norm + 1e-12), 1.0)
+        for g in grads:
+            g *= xp.astype(factor, g.dtype)
+        return norm
     norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
     if norm > max_norm:
         factor = max_norm / (norm + 1e-12)
@@ -399,12 +434,13 @@ def split_state(state, shapes, order):
     in it becomes one array (a view) per parameter, in the order of ``shapes``.
     """
     sizes = [int(np.prod(shapes[i])) for i in order]
-    cuts = np.cumsum(sizes)[:-1]
+    ends = np.cumsum(sizes).tolist()
 
     def split(flat):
+        xp = namespace(flat)
         pieces = [None] * len(shapes)
-        for i, piece in zip(order, np.split(flat, cuts), strict=True):
-            pieces[i] = piece.reshape(shapes[i])
+        for i, start, end in zip(order, [0, *ends[:-1]], ends, strict=True):
+            pieces[i] = xp.reshape(flat[start:end], shapes[i])
         return pieces
 
     return {
@@ -415,16 +451,25 @@ def split_state(state, shapes, order):
 
 def join_state(state, order):
     """The inverse of :func:`split_state`: one flat array per list."""
+
+    def join(arrays):
+        xp = namespace(*arrays)
+        return [xp.concat([xp.reshape(arrays[i], (-1,)) for i in order])]
+
     return {
-        key: [np.concatenate([value[i].ravel() for i in order])]
-        if isinstance(value, list)
-        else value
+        key: join(value) if isinstance(value, list) else value
         for key, value in state.items()
     }
 
 
 def _matching(arrays, params):
-    arrays = [np.array(a, dtype=p.dtype) for a, p in zip(arrays, params, strict=True)]
+    """Copies of ``arrays`` in the dtype, namespace and device of ``params``."""
+    arrays = [
+        namespace(p).asarray(
+            to_namespace(a, namespace(p), device(p)), dtype=p.dtype, copy=True
+        )
+        for a, p in zip(arrays, params, strict=True)
+    ]
     for a, p in zip(arrays, params, strict=True):
         if a.shape != p.shape:
             raise ValueError(

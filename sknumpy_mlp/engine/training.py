@@ -8,6 +8,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .backend import (
+    DeviceRandom,
+    copy,
+    device,
+    dtype_in,
+    namespace,
+    take_rows,
+    to_namespace,
+    to_numpy,
+)
 from .losses import get_loss
 from .optimizers import clip_grad_norm
 from .schedules import Schedule
@@ -17,8 +27,10 @@ def minibatches(n_samples, batch_size, rng=None, rows=None):
     """Yield index arrays (or slices) that cover ``range(n_samples)`` once,
     or the row indices ``rows`` (of length ``n_samples``) once.
 
-    With a ``rng`` the order is a fresh permutation; without one the batches
-    are consecutive slices.
+    With a ``rng`` (a :class:`numpy.random.Generator`, or a
+    :class:`~sknumpy_mlp.engine.backend.DeviceRandom` for the arrays of
+    another library) the order is a fresh permutation; without one the
+    batches are consecutive slices.
     """
     if rng is None:
         for start in range(0, n_samples, batch_size):
@@ -27,7 +39,7 @@ def minibatches(n_samples, batch_size, rng=None, rows=None):
         return
     order = rng.permutation(n_samples)
     if rows is not None:  # one gather an epoch, not one a batch
-        order = rows[order]
+        order = take_rows(rows, order, namespace(rows, order))
     for start in range(0, n_samples, batch_size):
         yield order[start : start + batch_size]
 
@@ -60,21 +72,31 @@ def run_epoch(
     completed : bool
         False if the epoch was cut short by ``stop_requested``.
     """
-    n_samples = X.shape[0] if config.rows is None else len(config.rows)
-    dtype = network.dtype
+    n_samples = X.shape[0] if config.rows is None else config.rows.shape[0]
+    xp = namespace(X)
+    dtype = network.dtype if xp is np else dtype_in(xp, network.dtype)
     total = weight_seen = 0.0
     completed = True
     sample_weight, augment = config.sample_weight, config.augment
     max_grad_norm, max_norm = config.max_grad_norm, config.max_norm
-    for rows in minibatches(n_samples, config.batch_size, config.rng, config.rows):
-        w = None if sample_weight is None else sample_weight[rows]
-        X_batch = X[rows]
-        if augment is not None:
+    rng = config.rng
+    if rng is not None and xp is not np:  # permutations drawn on the device
+        rng = DeviceRandom(rng, xp, device(X))
+    for rows in minibatches(n_samples, config.batch_size, rng, config.rows):
+        w = None if sample_weight is None else take_rows(sample_weight, rows, xp)
+        X_batch = take_rows(X, rows, xp)
+        if augment is not None and xp is not np:  # NumPy only: a round trip
+            X_batch = to_namespace(augment(to_numpy(X_batch)), xp, device(X))
+        elif augment is not None:
             X_batch = augment(X_batch)
         if X_batch.dtype != dtype:  # e.g. float64 data, float32 network
-            X_batch = X_batch.astype(dtype)
+            X_batch = xp.astype(X_batch, dtype)
         batch_loss, grads = network.loss_and_gradients(
-            X_batch, Y[rows], loss=config.loss, alpha=config.alpha, sample_weight=w
+            X_batch,
+            take_rows(Y, rows, xp),
+            loss=config.loss,
+            alpha=config.alpha,
+            sample_weight=w,
         )
         if config.gradients is not None:
             grads = config.gradients
@@ -83,13 +105,18 @@ def run_epoch(
         optimizer.step(grads, learning_rate)
         if max_norm is not None:
             network.apply_max_norm(max_norm)
-        weight = X_batch.shape[0] if w is None else float(w.sum())
+        if w is None:
+            weight = X_batch.shape[0]
+        else:  # stays on the device for arrays of another library
+            weight = float(w.sum()) if xp is np else xp.sum(xp.astype(w, dtype))
         total += batch_loss * weight
         weight_seen += weight
         if stop_requested is not None and stop_requested():
             completed = False
             break
     network.clear()
+    if xp is not np:  # the epoch's one wait for the device
+        total, weight_seen = float(total), float(weight_seen)
     return (total / weight_seen if weight_seen else 0.0), completed
 
 
@@ -185,19 +212,24 @@ class Validation:
 
     def logits(self, network):
         """The network's logits of the validation inputs."""
-        if self.rows is None and self.X.dtype == network.dtype:
+        xp = namespace(self.X)
+        dtype = network.dtype if xp is np else dtype_in(xp, network.dtype)
+        if self.rows is None and self.X.dtype == dtype:
             return network.logits(self.X)
-        rows = np.arange(self.X.shape[0]) if self.rows is None else self.rows
-        return np.concatenate(
+        n_rows = self.X.shape[0] if self.rows is None else self.rows.shape[0]
+        return xp.concat(
             [
-                network.logits(
-                    self.X[rows[start : start + VALIDATION_CHUNK]].astype(
-                        network.dtype, copy=False
-                    )
-                )
-                for start in range(0, len(rows), VALIDATION_CHUNK)
+                network.logits(xp.astype(self._rows(start, xp), dtype, copy=False))
+                for start in range(0, n_rows, VALIDATION_CHUNK)
             ]
         )
+
+    def _rows(self, start, xp):
+        """Validation inputs ``start`` to ``start + VALIDATION_CHUNK``."""
+        chunk = slice(start, start + VALIDATION_CHUNK)
+        if self.rows is None:
+            return self.X[chunk]
+        return take_rows(self.X, self.rows[chunk], xp)
 
     def evaluate(self, network, loss):
         """``(validation loss, validation score)`` of ``network``."""
@@ -370,7 +402,7 @@ def train(network, optimizer, X, Y, config):
     key = f"validation_{c.monitor}" if on_validation else "loss"
     if stopper.replay(c.earlier_history, key, adaptive=c.schedule.name == "adaptive"):
         if on_validation:  # a warm start begins with the best epoch's weights
-            best_params = [p.copy() for p in network.parameters()]
+            best_params = _copies(network)
     with interrupt_guard() as stop_requested:
         for i in range(c.max_iter):
             epoch = c.first_epoch + i
@@ -398,7 +430,7 @@ def train(network, optimizer, X, Y, config):
             result.history.append(record)
             is_best, stalled = stopper.update(record[key])
             if on_validation and is_best:
-                best_params = [p.copy() for p in network.parameters()]
+                best_params = _copies(network)
             if c.on_epoch_end is not None and c.on_epoch_end(record):
                 result.stopped = True
                 break
@@ -417,6 +449,11 @@ def train(network, optimizer, X, Y, config):
     return result
 
 
+def _copies(network):
+    params = network.parameters()
+    return [copy(p, namespace(p)) for p in params]
+
+
 class TrainingDiverged(FloatingPointError, ValueError):
     """The loss or the weights became NaN or infinite.
 
@@ -428,7 +465,9 @@ class TrainingDiverged(FloatingPointError, ValueError):
 def check_finite(network, loss, epoch, learning_rate=None):
     """Raise :class:`TrainingDiverged`, naming the learning rate, if the loss or
     any weight of ``network`` is NaN or infinite."""
-    if np.isfinite(loss) and all(np.isfinite(p).all() for p in network.parameters()):
+    params = network.parameters()
+    xp = namespace(*params)
+    if np.isfinite(loss) and all(bool(xp.all(xp.isfinite(p))) for p in params):
         return
     # scikit-learn's sentence, so that messages matched against it still match
     sklearn = (
@@ -464,7 +503,9 @@ def train_lbfgs(
     """Full-batch training with L-BFGS-B from ``scipy.optimize``.
 
     The parameters are packed into one float64 vector for SciPy; loss and
-    gradient come from :meth:`NeuralNetwork.loss_and_gradients`.
+    gradient come from :meth:`NeuralNetwork.loss_and_gradients`. For arrays
+    of another library than NumPy they are computed there, on the device,
+    and converted to the host once an evaluation, as scikit-learn does.
 
     Parameters
     ----------
@@ -492,11 +533,12 @@ def train_lbfgs(
     from scipy.optimize import minimize
 
     params = network.parameters()
-    sizes = [p.size for p in params]
+    sizes = [int(np.prod(p.shape)) for p in params]
+    xp, where = namespace(*params), device(params[0])
 
     def unpack(flat):
         for p, chunk in zip(params, np.split(flat, np.cumsum(sizes)[:-1]), strict=True):
-            p[...] = chunk.reshape(p.shape)
+            p[...] = xp.astype(to_namespace(chunk.reshape(p.shape), xp, where), p.dtype)
 
     def objective(flat):
         unpack(flat)
@@ -504,7 +546,8 @@ def train_lbfgs(
             value, grads = network.loss_and_gradients(
                 X, Y, loss=loss, alpha=alpha, sample_weight=sample_weight
             )
-        return value, np.concatenate([g.ravel() for g in grads]).astype(np.float64)
+        flat_grads = np.concatenate([to_numpy(g).ravel() for g in grads])
+        return float(value), flat_grads.astype(np.float64)
 
     losses = []
     state = {"interrupted": False, "stopped": False}
@@ -521,7 +564,7 @@ def train_lbfgs(
                 state["interrupted"] = True
                 raise StopIteration
 
-        x0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+        x0 = np.concatenate([to_numpy(p).ravel() for p in params]).astype(np.float64)
         result = minimize(
             objective,
             x0,
