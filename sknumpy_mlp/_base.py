@@ -19,6 +19,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import validate_data
 
+from ._array_api import (
+    converted,
+    float_types,
+    numpy_dtype,
+    to_namespace,
+    to_numpy,
+    training_namespace,
+)
 from ._callbacks import _Callbacks
 from ._prediction import PredictionMixin
 from ._solvers import EMPTY_STATE, FitRun, run_lbfgs, run_stochastic
@@ -174,7 +182,9 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
-        X, targets, dtype = self._validated(X, y, first_pass, incremental, classes)
+        X, targets, dtype, (xp, where) = self._validated(
+            X, y, first_pass, incremental, classes
+        )
         Y = targets.encode(targets.y, dtype)
         sample_weight = self._weights(sample_weight, X, targets, dtype)
         seeds = check_random_state(self.random_state).randint(
@@ -203,6 +213,14 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             rows, validation = split_validation(
                 X, Y, sample_weight, targets, self.validation_fraction, seeds[1]
             )
+        if xp is not np:  # encoded on the host once; trained on X's device
+            network.to(xp, where)
+            Y, sample_weight, rows = (
+                None if a is None else to_namespace(a, xp, where)
+                for a in (Y, sample_weight, rows)
+            )
+            if validation is not None:
+                validation.to(xp, where)
 
         # L-BFGS opens one more epoch context than it runs (see run_lbfgs)
         max_epochs = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
@@ -228,31 +246,39 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         return self
 
     def _validated(self, X, y, first_pass, incremental, classes):
-        """``(X, targets, dtype)``: the checked input, the subclass's targets
-        object and the training dtype."""
+        """``(X, targets, dtype, (xp, device))``: the checked input, the
+        subclass's targets object, the training dtype (NumPy's) and the
+        namespace and device ``X`` trains in (see :mod:`._array_api`)."""
+        xp, where = training_namespace(X)
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
+            dtype=float_types(xp),
             multi_output=True,
             y_numeric=self._y_numeric,
             reset=first_pass,
         )
         if self.augment is not None:
-            if not isinstance(X, np.ndarray):
+            if hasattr(X, "tocsr"):
                 raise ValueError("augment needs dense X (images), not a sparse matrix.")
             self.augment.check(X.shape[1])
-        dtype = self._training_dtype(X) if first_pass else self.coefs_[0].dtype
+        dtype = (
+            self._training_dtype(X) if first_pass else numpy_dtype(self.coefs_[0].dtype)
+        )
         if self.solver == "lbfgs" or X.shape[0] <= AUTO_FLOAT32_MIN_SAMPLES:
-            X = X.astype(dtype, copy=False)
+            X = (
+                X.astype(dtype, copy=False)
+                if xp is np
+                else xp.astype(X, getattr(xp, dtype.name), copy=False)
+            )
         # else X keeps its dtype and each mini-batch is converted on its own:
         # no second copy of a large data set
         targets = self._targets(
-            y, first_pass=first_pass, incremental=incremental, classes=classes
+            to_numpy(y), first_pass=first_pass, incremental=incremental, classes=classes
         )
-        return X, targets, dtype
+        return X, targets, dtype, (xp, where)
 
     def _check_options(self, dropouts, incremental):
         """Refuse combinations of parameters that cannot train."""
@@ -422,7 +448,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
     def _training_dtype(self, X):
         if self.dtype != "auto":
             return np.dtype(self.dtype)
-        if X.dtype == np.float32 or X.shape[0] > AUTO_FLOAT32_MIN_SAMPLES:
+        if numpy_dtype(X.dtype) == np.float32 or X.shape[0] > AUTO_FLOAT32_MIN_SAMPLES:
             return np.dtype(np.float32)
         return np.dtype(np.float64)
 
@@ -504,7 +530,15 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         """Read a model written by :meth:`save` (never executes code from the file)."""
         return load_estimator(path, cls)
 
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy with the fitted parameters and optimizer state converted by
+        ``converter``: what scikit-learn's ``move_estimator_to(estimator, xp,
+        device)`` calls to move a model to another array library or device
+        (labels stay as they are, strings included)."""
+        return converted(self, converter)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags

@@ -1,5 +1,7 @@
 """Per-epoch reporting during fit: verbose lines and scikit-learn's callbacks."""
 
+from .engine.backend import copy, namespace
+
 
 class _Callbacks:
     """Verbose printing and scikit-learn's callback API (>= 1.9), per epoch."""
@@ -20,8 +22,12 @@ class _Callbacks:
         layers = self.network.layers
         return {
             **self.targets.fitted_attributes(),
-            "coefs_": [layer.weights.copy() for layer in layers],
-            "intercepts_": [layer.biases.copy() for layer in layers],
+            "coefs_": [
+                copy(layer.weights, namespace(layer.weights)) for layer in layers
+            ],
+            "intercepts_": [
+                copy(layer.biases, namespace(layer.biases)) for layer in layers
+            ],
             "out_activation_": layers[-1].activation,
             "n_layers_": len(layers) + 1,
         }
@@ -63,3 +69,7 @@ class _Callbacks:
                 y=self.y,
                 reconstruction_attributes=self._fitted_attributes,
             )
+
+
+def _copy(a):
+    return copy(a, namespace(a))

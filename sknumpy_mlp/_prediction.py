@@ -6,7 +6,9 @@ import weakref
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._array_api import check_same_namespace
 from .engine import Layer, NeuralNetwork
+from .engine.backend import astype, dtype_in, namespace
 
 
 class PredictionMixin:
@@ -19,7 +21,11 @@ class PredictionMixin:
         """
         activations = self._hidden_activations(len(self.coefs_) - 1)
         activations.append(self.out_activation_)
-        dtype = self.coefs_[0].dtype if dtype is None else dtype
+        xp = namespace(self.coefs_[0])
+        if dtype is None:
+            dtype = self.coefs_[0].dtype
+        elif xp is not np:
+            dtype = dtype_in(xp, dtype)
         arrays = (*self.coefs_, *self.intercepts_)
         shared = not copy and all(a.dtype == dtype for a in arrays)
         if shared:
@@ -36,7 +42,9 @@ class PredictionMixin:
                 return cached[1]
         layers = [
             Layer.from_arrays(
-                w.astype(dtype, copy=copy), b.astype(dtype, copy=copy), activation
+                xp.astype(w, dtype, copy=copy),
+                xp.astype(b, dtype, copy=copy),
+                activation,
             )
             for w, b, activation in zip(
                 self.coefs_, self.intercepts_, activations, strict=True
@@ -47,7 +55,9 @@ class PredictionMixin:
             _NETWORKS[self] = (key, network)
         return network
 
-    def _logits(self, X):
+    def _logits(self, X, method):
+        """The float64 logits of ``X`` for public method ``method`` (named
+        by the error for input of another namespace than the fit's)."""
         if not hasattr(self, "coefs_"):
             check_is_fitted(self)
         # Computed in the dtype the network was trained in (float32 for large
@@ -55,7 +65,7 @@ class PredictionMixin:
         # converting every weight, and float32 products are twice as fast.
         # A plain float array skips validate_data: only finiteness is left,
         # checked on the first layer's pre-activation (see _is_plain_array).
-        if self._is_plain_array(X):
+        if self._is_plain_array(X) and type(self.coefs_[0]) is np.ndarray:
             try:
                 return self._finite_logits(X, check_first=_require_finite)
             except _NotFinite:
@@ -67,6 +77,12 @@ class PredictionMixin:
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype="numeric", reset=False
         )
+        check_same_namespace(self, X, method)
+        xp = namespace(X)
+        if xp is not np:  # another array library, under array_api_dispatch
+            if not xp.isdtype(X.dtype, "real floating"):
+                X = xp.astype(X, xp.float64)
+            return self._finite_logits(X)
         if X.dtype.kind in "Mm":
             raise ValueError(
                 f"X has dtype {X.dtype}: dates and durations are not numbers the "
@@ -85,29 +101,32 @@ class PredictionMixin:
         or 1 keep their precision and agree with predict_log_proba.
         """
         dtype = self.coefs_[0].dtype
+        xp = namespace(X)
         # a NaN or an infinity in X makes the first product warn ("invalid
         # value") before check_first sees it; finite input beyond float32's
         # range overflows the cast: both are checked here
         with np.errstate(invalid="ignore", over="ignore"):
             logits = self._network().logits(
-                X.astype(dtype, copy=False), check_first=check_first
+                astype(X, dtype, copy=False), check_first=check_first
             )
         if not _finite(logits):
             return self._wider_logits(X)
-        return logits.astype(np.float64, copy=False)
+        return xp.astype(logits, dtype_in(xp, np.float64), copy=False)
 
     def _wider_logits(self, X):
         """The logits of finite ``X`` that overflowed in the network's dtype:
         in float64 (a float32 model given float64 input beyond float32's
         range), or a clear error where even that overflows."""
+        xp = namespace(X)
         with np.errstate(over="ignore", invalid="ignore"):
             logits = self._network(dtype=np.float64).logits(
-                X.astype(np.float64, copy=False)
+                astype(X, dtype_in(xp, np.float64), copy=False)
             )
         if not _finite(logits):
             raise ValueError(
                 "The network's outputs overflow for this input (its values reach "
-                f"{abs(X).max():.3g}, the model was fitted on data of a much "
+                f"{float(abs(X).max() if xp is np else xp.max(xp.abs(X))):.3g}, "
+                "the model was fitted on data of a much "
                 "smaller scale): scale X as the training data was."
             )
         return logits
@@ -132,7 +151,8 @@ class PredictionMixin:
 
 
 def _finite(logits):
-    return np.isfinite(logits).all()
+    xp = namespace(logits)
+    return bool(xp.all(xp.isfinite(logits)))
 
 
 class _NotFinite(Exception):

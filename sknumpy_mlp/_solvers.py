@@ -91,7 +91,7 @@ def run_stochastic(estimator, run, *, seed, dropouts, early_stopping, max_iter):
     epochs at most; the result carries the optimizer's and the random
     stream's state, for a warm start to continue exactly."""
     network, previous = run.network, run.previous
-    n_samples = run.X.shape[0] if run.rows is None else len(run.rows)
+    n_samples = run.X.shape[0] if run.rows is None else run.rows.shape[0]
     # One random stream for shuffling and dropout masks, saved with the
     # model, so that a warm start continues it exactly.
     rng = np.random.default_rng(seed)

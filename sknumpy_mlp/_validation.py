@@ -4,13 +4,17 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._array_api import float_types, to_numpy, training_namespace
 from .engine.training import Validation
 
 
 def checked_weights(sample_weight, X, dtype):
-    """``sample_weight`` checked against ``X`` (non-negative), in ``dtype``."""
+    """``sample_weight`` checked against ``X`` (non-negative), in ``dtype``:
+    on the host, as NumPy, whatever library ``X`` is of."""
+    if not (isinstance(X, np.ndarray) or hasattr(X, "tocsr")):
+        X = np.empty((X.shape[0], 0))  # only its number of rows is needed
     return _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        to_numpy(sample_weight), X, dtype=np.float64, ensure_non_negative=True
     ).astype(dtype)
 
 
@@ -47,14 +51,17 @@ def own_validation(estimator, X_val, y_val, sample_weight_val, targets, dtype):
     ``estimator``: a :class:`Validation`."""
     if X_val is None or y_val is None:
         raise ValueError("X_val and y_val must be given together.")
+    xp, _ = training_namespace(X_val)
     X_val = validate_data(
         estimator,
         X_val,
         accept_sparse=["csr", "csc"],
-        dtype=(np.float64, np.float32),
+        dtype=float_types(xp),
         reset=False,
-    ).astype(dtype, copy=False)
-    y_val = np.asarray(y_val)
+    )
+    if xp is np:  # else converted chunk by chunk on the device
+        X_val = X_val.astype(dtype, copy=False)
+    y_val = np.asarray(to_numpy(y_val))
     if y_val.shape[0] != X_val.shape[0]:
         raise ValueError(
             f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}."

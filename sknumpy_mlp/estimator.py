@@ -15,6 +15,7 @@ from sklearn.utils.validation import column_or_1d
 from ._base import BaseMLP
 from ._validation import checked_weights
 from .engine.activations import ACTIVATIONS
+from .engine.backend import device, namespace, to_namespace, to_numpy
 
 
 class MLPScratchClassifier(ClassifierMixin, BaseMLP):
@@ -385,7 +386,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         ndarray of shape (n_samples,) for two classes, else (n_samples, n_outputs)
             For two classes, positive values favour ``classes_[1]``.
         """
-        Z = self._logits(X)
+        Z = self._logits(X, "decision_function")
         return Z[:, 0] if self.n_outputs_ == 1 and not self._multilabel else Z
 
     def predict_proba(self, X):
@@ -401,18 +402,22 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        Z = self._logits(X)
+        return self._proba(X, "predict_proba")
+
+    def _proba(self, X, method):
+        Z = self._logits(X, method)
+        xp = namespace(Z)  # X's library, under array_api_dispatch
         if self._multilabel:
             # each label's probability strictly inside (0, 1)
-            return np.clip(ACTIVATIONS["logistic"](Z), _TINY, _BELOW_ONE)
+            return xp.clip(ACTIVATIONS["logistic"](Z), _TINY, _BELOW_ONE)
         if self.n_outputs_ == 1:
             # sigma(-z) rather than 1 - sigma(z): exact where sigma(z) rounds to 1
-            P = ACTIVATIONS["logistic"](np.hstack([-Z, Z]))
+            P = ACTIVATIONS["logistic"](xp.concat([-Z, Z], axis=1))
         else:
             P = ACTIVATIONS["softmax"](Z)
         # Never exactly 0 (logit gaps beyond ~745 underflow), so that the log of a
         # probability stays finite.
-        return np.maximum(P, _TINY, out=P)
+        return np.maximum(P, _TINY, out=P) if xp is np else xp.maximum(P, _TINY)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`; always finite, as probabilities are
@@ -426,7 +431,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return np.log(self.predict_proba(X))
+        P = self._proba(X, "predict_log_proba")
+        return namespace(P).log(P)
 
     def predict(self, X):
         """Most probable class of each sample (each label above 0.5 if multilabel).
@@ -439,10 +445,16 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
-        proba = self.predict_proba(X)
+        proba = self._proba(X, "predict")
+        xp = namespace(proba)
         if self._multilabel:
-            return (proba > 0.5).astype(np.int64)
-        return self.classes_[np.argmax(proba, axis=1)]
+            return xp.astype(proba > 0.5, xp.int64)
+        index = xp.argmax(proba, axis=1)
+        if xp is np:
+            return self.classes_[index]
+        if self.classes_.dtype.kind in "biuf":  # labels in X's library too
+            return xp.take(to_namespace(self.classes_, xp, device(proba)), index)
+        return self.classes_[to_numpy(index)]  # strings stay NumPy's
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -450,8 +462,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         return tags
 
 
-_TINY = np.finfo(np.float64).tiny
-_BELOW_ONE = np.nextafter(1.0, 0.0)
+_TINY = float(np.finfo(np.float64).tiny)
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
 
 class _Targets:

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .engine import NeuralNetwork
 from .engine.augmentation import ImageAugmenter
+from .engine.backend import to_numpy
 from .engine.model_file import ModelFile, layer_arrays, layer_spec, write
 from .engine.optimizers import OPTIMIZERS
 from .engine.schema import (
@@ -97,7 +98,7 @@ def _json_record(record):
 
 def _plain(values):
     """Object arrays (of str or numbers) as a plain unicode or numeric array."""
-    values = np.asarray(values)
+    values = np.asarray(to_numpy(values))
     if values.dtype == object:
         values = np.array(values.tolist())
         if values.dtype == object:

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_array
 
 from ._base import BaseMLP
 from .engine.activations import ACTIVATIONS
+from .engine.backend import namespace
 from .engine.losses import LOSSES
 from .estimator import MLPScratchClassifier
 
@@ -192,9 +193,13 @@ class MLPScratchRegressor(RegressorMixin, BaseMLP):
         ndarray of shape (n_samples,) for one output, else (n_samples, n_outputs)
             float32 for float32 ``X``, as scikit-learn; float64 otherwise.
         """
-        Z = self._logits(X)  # checks that the model is fitted
+        Z = self._logits(X, "predict")  # checks that the model is fitted
         P = ACTIVATIONS[self.out_activation_](Z)
-        if getattr(X, "dtype", None) == np.float32:
+        xp = namespace(P)
+        if xp is not np:
+            if X.dtype == xp.float32:
+                P = xp.astype(P, xp.float32)
+        elif getattr(X, "dtype", None) == np.float32:
             P = P.astype(np.float32)
         return P[:, 0] if self.n_outputs_ == 1 else P
 

@@ -37,11 +37,13 @@ def _compat():
 
 
 def _is_host(a):
-    """Whether ``a`` is NumPy's (or a scalar, None, a scipy.sparse matrix)."""
-    return (
-        a is None
-        or isinstance(a, np.ndarray | np.generic | int | float | list | tuple)
-        or (hasattr(a, "tocsr") and hasattr(a, "nnz"))
+    """Whether ``a`` is not an array of another library than NumPy: a NumPy
+    array, a scalar, None, a list, a scipy.sparse matrix, a DataFrame..."""
+    if isinstance(a, np.ndarray | np.generic) or hasattr(a, "tocsr"):
+        return True
+    # PyTorch's tensors are the one kind without the standard's attribute
+    return not (
+        hasattr(a, "__array_namespace__") or type(a).__module__.startswith("torch")
     )
 
 
@@ -95,6 +97,13 @@ def to_namespace(a, xp, device=None):
     if _is_host(a):
         return xp.asarray(a, device=device)
     return xp.asarray(to_numpy(a), device=device) if namespace(a) is not xp else a
+
+
+def astype(a, dtype, copy=True):
+    """``a`` in ``dtype`` (of ``a``'s library); scipy.sparse included."""
+    if _is_host(a):
+        return a.astype(dtype, copy=copy)
+    return namespace(a).astype(a, dtype, copy=copy)
 
 
 def copy(a, xp):

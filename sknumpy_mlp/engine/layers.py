@@ -103,8 +103,7 @@ class Dropout:
         if self._random is None or self._random.xp is not xp:
             self._random = DeviceRandom(self.rng, xp, device(A))
         draws = self._random.random(A.shape, dtype_name(A.dtype))
-        self._mask = xp.where(draws < keep, 1.0 / keep, 0.0)
-        self._mask = xp.astype(self._mask, A.dtype)
+        self._mask = xp.astype(draws < keep, A.dtype) / keep
         return A * self._mask
 
     def backward(self, grad):

@@ -259,7 +259,7 @@ class NeuralNetwork:
         else:
             Z = xp.empty(shape, dtype=dtype_in(xp, self.dtype), device=device(X))
         for start in range(0, n_samples, chunk):
-            rows = slice(start, start + chunk)
+            rows = slice(start, min(start + chunk, n_samples))
             Z[rows] = self._chain(X[rows], layers, check_first)
         return Z
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from .backend import (
     DeviceRandom,
+    astype,
     copy,
     device,
     dtype_in,
@@ -41,7 +42,7 @@ def minibatches(n_samples, batch_size, rng=None, rows=None):
     if rows is not None:  # one gather an epoch, not one a batch
         order = take_rows(rows, order, namespace(rows, order))
     for start in range(0, n_samples, batch_size):
-        yield order[start : start + batch_size]
+        yield order[start : min(start + batch_size, n_samples)]
 
 
 def run_epoch(
@@ -90,7 +91,7 @@ def run_epoch(
         elif augment is not None:
             X_batch = augment(X_batch)
         if X_batch.dtype != dtype:  # e.g. float64 data, float32 network
-            X_batch = xp.astype(X_batch, dtype)
+            X_batch = astype(X_batch, dtype)
         batch_loss, grads = network.loss_and_gradients(
             X_batch,
             take_rows(Y, rows, xp),
@@ -210,6 +211,14 @@ class Validation:
         self.X, self.Y, self.score, self.sample_weight = X, Y, score, sample_weight
         self.rows = rows
 
+    def to(self, xp, device=None):
+        """Move the held-out arrays to namespace ``xp`` on ``device``."""
+        for name in ("X", "Y", "sample_weight", "rows"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, to_namespace(value, xp, device))
+        return self
+
     def logits(self, network):
         """The network's logits of the validation inputs."""
         xp = namespace(self.X)
@@ -219,25 +228,27 @@ class Validation:
         n_rows = self.X.shape[0] if self.rows is None else self.rows.shape[0]
         return xp.concat(
             [
-                network.logits(xp.astype(self._rows(start, xp), dtype, copy=False))
+                network.logits(astype(self._rows(start, xp), dtype, copy=False))
                 for start in range(0, n_rows, VALIDATION_CHUNK)
             ]
         )
 
     def _rows(self, start, xp):
         """Validation inputs ``start`` to ``start + VALIDATION_CHUNK``."""
-        chunk = slice(start, start + VALIDATION_CHUNK)
+        n_rows = self.X.shape[0] if self.rows is None else self.rows.shape[0]
+        chunk = slice(start, min(start + VALIDATION_CHUNK, n_rows))
         if self.rows is None:
             return self.X[chunk]
         return take_rows(self.X, self.rows[chunk], xp)
 
     def evaluate(self, network, loss):
-        """``(validation loss, validation score)`` of ``network``."""
+        """``(validation loss, validation score)`` of ``network``; ``score``
+        sees the logits on the host (NumPy), whatever library they are of."""
         Z = self.logits(network)
         value, _, _ = get_loss(loss)(
             Z, self.Y, network.layers[-1].activation, self.sample_weight
         )
-        return value, float(self.score(Z))
+        return float(value), float(self.score(to_numpy(Z)))
 
 
 @contextlib.contextmanager
@@ -415,7 +426,7 @@ def train(network, optimizer, X, Y, config):
                     network, optimizer, X, Y, c, stop_requested, rate
                 )
                 check_finite(network, epoch_loss, epoch, rate)
-            result.samples_seen += X.shape[0] if c.rows is None else len(c.rows)
+            result.samples_seen += X.shape[0] if c.rows is None else c.rows.shape[0]
             record = {
                 "epoch": epoch,
                 "loss": epoch_loss,
