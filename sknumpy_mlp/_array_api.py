@@ -12,7 +12,7 @@ waits for the host. Without dispatch, or for NumPy input, nothing changes.
 import numpy as np
 from sklearn import get_config
 
-from .engine.backend import device, dtype_name, namespace, to_namespace, to_numpy
+from .engine.backend import device, dtype_name, namespace
 
 
 def training_namespace(X):
@@ -76,14 +76,3 @@ def converted(estimator, converter):
             }
         setattr(new, name, value)
     return new
-
-
-__all__ = [
-    "check_same_namespace",
-    "converted",
-    "float_types",
-    "numpy_dtype",
-    "to_namespace",
-    "to_numpy",
-    "training_namespace",
-]

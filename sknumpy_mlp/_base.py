@@ -19,14 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import validate_data
 
-from ._array_api import (
-    converted,
-    float_types,
-    numpy_dtype,
-    to_namespace,
-    to_numpy,
-    training_namespace,
-)
+from ._array_api import converted, float_types, numpy_dtype, training_namespace
 from ._callbacks import _Callbacks
 from ._prediction import PredictionMixin
 from ._solvers import EMPTY_STATE, FitRun, run_lbfgs, run_stochastic
@@ -34,6 +27,7 @@ from ._validation import checked_weights, own_validation, split_validation
 from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, OUTPUT_ONLY, resolve_activation
 from .engine.augmentation import ImageAugmenter
+from .engine.backend import to_namespace, to_numpy
 from .engine.optimizers import OPTIMIZERS
 from .engine.schedules import SCHEDULES
 from .persistence import load_estimator, save_estimator

@@ -21,11 +21,10 @@ class PredictionMixin:
         """
         activations = self._hidden_activations(len(self.coefs_) - 1)
         activations.append(self.out_activation_)
-        xp = namespace(self.coefs_[0])
         if dtype is None:
             dtype = self.coefs_[0].dtype
-        elif xp is not np:
-            dtype = dtype_in(xp, dtype)
+        elif type(self.coefs_[0]) is not np.ndarray:  # another array library's
+            dtype = dtype_in(namespace(self.coefs_[0]), dtype)
         arrays = (*self.coefs_, *self.intercepts_)
         shared = not copy and all(a.dtype == dtype for a in arrays)
         if shared:
@@ -42,8 +41,8 @@ class PredictionMixin:
                 return cached[1]
         layers = [
             Layer.from_arrays(
-                xp.astype(w, dtype, copy=copy),
-                xp.astype(b, dtype, copy=copy),
+                astype(w, dtype, copy=copy),
+                astype(b, dtype, copy=copy),
                 activation,
             )
             for w, b, activation in zip(
@@ -106,12 +105,13 @@ class PredictionMixin:
         # value") before check_first sees it; finite input beyond float32's
         # range overflows the cast: both are checked here
         with np.errstate(invalid="ignore", over="ignore"):
-            logits = self._network().logits(
-                astype(X, dtype, copy=False), check_first=check_first
-            )
+            cast = X.astype(dtype, copy=False) if xp is np else xp.astype(X, dtype)
+            logits = self._network().logits(cast, check_first=check_first)
         if not _finite(logits):
             return self._wider_logits(X)
-        return xp.astype(logits, dtype_in(xp, np.float64), copy=False)
+        if xp is np:
+            return logits.astype(np.float64, copy=False)
+        return xp.astype(logits, xp.float64, copy=False)
 
     def _wider_logits(self, X):
         """The logits of finite ``X`` that overflowed in the network's dtype:
@@ -151,6 +151,8 @@ class PredictionMixin:
 
 
 def _finite(logits):
+    if type(logits) is np.ndarray:
+        return np.isfinite(logits).all()
     xp = namespace(logits)
     return bool(xp.all(xp.isfinite(logits)))
 

@@ -4,7 +4,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._array_api import float_types, to_numpy, training_namespace
+from ._array_api import float_types, training_namespace
+from .engine.backend import to_numpy
 from .engine.training import Validation
 
 

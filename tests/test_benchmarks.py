@@ -102,3 +102,28 @@ def test_the_regression_row_compares_the_regressors(tmp_path):
         assert result["n_iter"] == 2
         assert 0.5 < result["accuracy"] <= 1.0  # the test R² of make_friedman1
         assert ("chain_10k_ms" in result) == (library == "ours")
+
+
+def test_the_gpu_benchmark_runs_on_array_api_strict(capsys):
+    """bench_gpu.py, every run of it, on array-api-strict's simulated device
+    (the CPU stands in for a GPU: this checks the script, not a speed)."""
+    import pytest
+
+    pytest.importorskip("array_api_strict")
+    from .conftest import MNIST_DIR
+
+    bench = load_example("bench_gpu", folder="benchmarks")
+    bench.main(["--library", "array_api_strict", "--quick", "--data", str(MNIST_DIR)])
+    out = capsys.readouterr().out
+    rows = {
+        line.split()[0] + " " + line.split()[1]: line.split()
+        for line in out.splitlines()[3:]
+        if line.strip()
+    }
+    assert {"seed b100", "seed b1000", "wide b100"} <= set(rows)
+    assert any(line.startswith("record") for line in out.splitlines())
+    for name in ("seed b100", "seed b1000", "wide b100"):
+        accuracy = float(rows[name][3])
+        # 2000 rows, 2 epochs (4 steps at batch 1000): above chance, 10 %
+        assert 20 < accuracy <= 100, out
+    assert len(rows["wide b100"]) == 8  # with scikit-learn's time and ratio

@@ -33,6 +33,7 @@ def test_the_pages_asked_for_are_in_the_table_of_contents():
         "model_files",
         "performance",
         "scaling_out",
+        "gpu",
         "api",
     ):
         assert f"\n   {page}\n" in index

@@ -36,10 +36,13 @@ def _compat():
     return array_api_compat
 
 
+_NUMPY_TYPES = (np.ndarray, np.generic)
+
+
 def _is_host(a):
     """Whether ``a`` is not an array of another library than NumPy: a NumPy
     array, a scalar, None, a list, a scipy.sparse matrix, a DataFrame..."""
-    if isinstance(a, np.ndarray | np.generic) or hasattr(a, "tocsr"):
+    if isinstance(a, _NUMPY_TYPES) or hasattr(a, "tocsr"):
         return True
     # PyTorch's tensors are the one kind without the standard's attribute
     return not (
@@ -51,10 +54,10 @@ def namespace(*arrays):
     """The array namespace of ``arrays``: the ``numpy`` module itself for
     NumPy arrays (and scalars, None, scipy.sparse), else array-api-compat's
     namespace of the others (which must agree)."""
-    others = [a for a in arrays if not _is_host(a)]
-    if not others:
-        return np
-    return _compat().array_namespace(*others)
+    for a in arrays:  # called for every array operation: NumPy's case first
+        if type(a) is not np.ndarray and not _is_host(a):
+            return _compat().array_namespace(*(b for b in arrays if not _is_host(b)))
+    return np
 
 
 def device(a):
@@ -101,7 +104,7 @@ def to_namespace(a, xp, device=None):
 
 def astype(a, dtype, copy=True):
     """``a`` in ``dtype`` (of ``a``'s library); scipy.sparse included."""
-    if _is_host(a):
+    if type(a) is np.ndarray or _is_host(a):
         return a.astype(dtype, copy=copy)
     return namespace(a).astype(a, dtype, copy=copy)
 

@@ -331,18 +331,11 @@ class NeuralNetwork:
         dtype = self.dtype
         total = sum(int(np.prod(p.shape)) for p in self.parameters())
         xp = namespace(layers[0].weights)
-        if xp is np:
-            params = np.empty(total, dtype=dtype)
-            grads = np.zeros(total, dtype=dtype)
-            empty = np.empty
-        else:
+        where = {"dtype": dtype}  # and the device, for another library
+        if xp is not np:
             where = {"dtype": dtype_in(xp, dtype), "device": device(layers[0].weights)}
-            params = xp.empty(total, **where)
-            grads = xp.zeros(total, **where)
-
-            def empty(size, dtype):
-                return xp.empty(size, **where)
-
+        params = xp.empty(total, **where)
+        grads = xp.zeros(total, **where)
         offset = 0
         # all weights first, then all biases: the L2 penalty is one slice
         for name in ("weights", "biases"):
@@ -363,7 +356,7 @@ class NeuralNetwork:
         self._packed = (
             params[:n_weights],
             grads[:n_weights],
-            empty(n_weights, dtype=dtype),
+            xp.empty(n_weights, **where),
         )
         return params, grads
 
