@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .backend import namespace
+from .backend import array_sum, namespace
 
 
 def identity(Z):
@@ -224,7 +224,7 @@ def softmax_derivative(A, grad, Z=None):
 
     .. math:: \frac{\partial L}{\partial z_k} = a_k \left(g_k - \sum_j g_j a_j\right)
     """
-    grad -= namespace(A).sum(grad * A, axis=1, keepdims=True)
+    grad -= array_sum(grad * A, axis=1, keepdims=True)
     grad *= A
     return grad
 

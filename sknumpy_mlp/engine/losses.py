@@ -20,7 +20,7 @@ so that no batch waits for a copy to the host.
 import numpy as np
 
 from .activations import ACTIVATIONS, DERIVATIVES, row_max
-from .backend import namespace
+from .backend import array_sum, copy, namespace
 
 
 def _row_scale(Z, sample_weight):
@@ -42,8 +42,9 @@ def _row_scale(Z, sample_weight):
 
 def _total(values):
     """The sum of ``values``: a float on NumPy, a 0-d array elsewhere."""
-    xp = namespace(values)
-    return float(values.sum()) if xp is np else xp.sum(values)
+    if type(values) is np.ndarray:
+        return float(values.sum())
+    return namespace(values).sum(values)
 
 
 def _mean(row_losses, scale, n):
@@ -75,12 +76,12 @@ def categorical_crossentropy(Z, Y, activation="softmax", sample_weight=None):
     scale, n = _row_scale(Z, sample_weight)
     shifted = Z - row_max(Z)
     A = xp.exp(shifted)
-    sums = xp.sum(A, axis=1, keepdims=True)
+    sums = array_sum(A, axis=1, keepdims=True)
     A /= sums
     if scale is None and xp is np:  # the common case, in as few passes as possible
         loss = (float(np.log(sums).sum()) - float(np.vdot(Y, shifted))) / n
     else:
-        row_losses = xp.log(sums[:, 0]) - xp.sum(Y * shifted, axis=1)
+        row_losses = xp.log(sums[:, 0]) - array_sum(Y * shifted, axis=1)
         loss = _mean(row_losses, scale, n)
     return loss, _scaled(A - Y, scale, n), A
 
@@ -98,8 +99,8 @@ def binary_crossentropy(Z, Y, activation="logistic", sample_weight=None):
     xp = namespace(Z)
     scale, n = _row_scale(Z, sample_weight)
     softplus = xp.maximum(Z, 0.0) + xp.log1p(xp.exp(-xp.abs(Z)))
-    row_losses = xp.sum(softplus - Y * Z, axis=1)
-    A = ACTIVATIONS["logistic"](xp.asarray(Z, copy=True))
+    row_losses = array_sum(softplus - Y * Z, axis=1)
+    A = ACTIVATIONS["logistic"](copy(Z))
     delta = _scaled(A - Y, scale, n)
     return _mean(row_losses, scale, n), delta, A
 
@@ -108,11 +109,10 @@ def _residual_loss(Z, Y, activation, sample_weight, pointwise):
     """A loss of the residual :math:`r = f(z) - y`, summed over the outputs:
     ``pointwise(r)`` gives each element's loss and its derivative in ``r``
     (which may be ``r`` itself, overwritten afterwards)."""
-    xp = namespace(Z)
     scale, n = _row_scale(Z, sample_weight)
-    A = ACTIVATIONS[activation](xp.asarray(Z, copy=True))
+    A = ACTIVATIONS[activation](copy(Z))
     values, slope = pointwise(A - Y)
-    row_losses = xp.sum(values, axis=1)
+    row_losses = array_sum(values, axis=1)
     delta = DERIVATIVES[activation](A, _scaled(slope, scale, n), Z)
     return _mean(row_losses, scale, n), delta, A
 
@@ -178,9 +178,9 @@ def poisson(Z, Y, activation="exp", sample_weight=None):
     _require(activation, "exp", "poisson")
     xp = namespace(Z)
     scale, n = _row_scale(Z, sample_weight)
-    A = ACTIVATIONS["exp"](xp.asarray(Z, copy=True))
+    A = ACTIVATIONS["exp"](copy(Z))
     y_log_y = xp.where(Y > 0, Y * xp.log(xp.where(Y > 0, Y, 1.0)), 0.0)
-    row_losses = xp.sum(y_log_y - Y * Z - Y + A, axis=1)
+    row_losses = array_sum(y_log_y - Y * Z - Y + A, axis=1)
     return _mean(row_losses, scale, n), _scaled(A - Y, scale, n), A
 
 

@@ -417,10 +417,10 @@ class NeuralNetwork:
             grad = layers[i].backward(grad, input_gradient=i > 0)
         grads = [g for layer in layers for g in layer.gradients()]
         if alpha:
-            xp = namespace(Z)
             if sample_weight is None:
                 value += self._add_l2(grads, alpha / X.shape[0])
-            elif xp is not np:  # the weights' sum stays on the device
+            elif type(Z) is not np.ndarray:  # the weights' sum stays on the device
+                xp = namespace(Z)
                 total = xp.sum(xp.astype(sample_weight, Z.dtype))
                 safe = xp.maximum(total, xp.finfo(Z.dtype).smallest_normal)
                 value += self._add_l2(grads, xp.where(total > 0, alpha / safe, 0.0))
@@ -430,15 +430,14 @@ class NeuralNetwork:
 
     def _add_l2(self, grads, scale):
         """Add ``scale * W`` to the weight gradients; return the penalty's value."""
-        xp = namespace(self.layers[0].weights)
-        if self._packed is not None and xp is not np:
-            weights, weight_grads, _ = self._packed
-            weight_grads += scale * weights
-            return 0.5 * scale * xp.vecdot(weights, weights)
         if self._packed is not None:  # one slice holds every weight
             weights, weight_grads, scratch = self._packed
+            if type(weights) is not np.ndarray:  # another array library's
+                weight_grads += scale * weights
+                return 0.5 * scale * namespace(weights).vecdot(weights, weights)
             in_chunks(_add_scaled, (weight_grads, weights, scratch), scale)
             return 0.5 * scale * float(np.vdot(weights, weights))
+        xp = namespace(self.layers[0].weights)
         if xp is not np:
             penalty = sum(
                 xp.vecdot(xp.reshape(W, (-1,)), xp.reshape(W, (-1,)))

@@ -85,7 +85,7 @@ def run_epoch(
         rng = DeviceRandom(rng, xp, device(X))
     for rows in minibatches(n_samples, config.batch_size, rng, config.rows):
         w = None if sample_weight is None else take_rows(sample_weight, rows, xp)
-        X_batch = take_rows(X, rows, xp)
+        X_batch = X[rows] if xp is np else take_rows(X, rows, xp)
         if augment is not None and xp is not np:  # NumPy only: a round trip
             X_batch = to_namespace(augment(to_numpy(X_batch)), xp, device(X))
         elif augment is not None:
@@ -94,7 +94,7 @@ def run_epoch(
             X_batch = astype(X_batch, dtype)
         batch_loss, grads = network.loss_and_gradients(
             X_batch,
-            take_rows(Y, rows, xp),
+            Y[rows] if xp is np else take_rows(Y, rows, xp),
             loss=config.loss,
             alpha=config.alpha,
             sample_weight=w,
