@@ -452,3 +452,15 @@ def test_pytorch_on_the_cpu_trains_and_predicts_in_torch(data, tmp_path):
         P = est.predict_proba(torch.asarray(X)).numpy()
     np.testing.assert_allclose(loaded.predict_proba(X), P, rtol=1e-10)
     assert namespace(loaded.coefs_[0]) is np
+
+
+def test_numpy_needs_no_array_api_compat(monkeypatch, data):
+    """NumPy is the default without the extra; other arrays say what to install."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "array_api_compat", None)  # import fails
+    X, y = data
+    MLPScratchClassifier(max_iter=2, random_state=0).fit(X, y).predict_proba(X)
+    _network().fit(X, y, epochs=1, verbose=False).predict(X)
+    with pytest.raises(ImportError, match=r"sknumpy-mlp\[array-api\]"):
+        _network().fit(dev(X), dev(y), epochs=1, verbose=False)
