@@ -524,6 +524,29 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         """Read a model written by :meth:`save` (never executes code from the file)."""
         return load_estimator(path, cls)
 
+    def to_onnx(self, path=None, *, target_opset=None, options=None):
+        """The fitted model as an ONNX graph, written to ``path`` if given.
+
+        Needs the ``onnx`` extra; the graph is the one
+        :func:`sknumpy_mlp.onnx.to_onnx` and ``skl2onnx.to_onnx`` make.
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+        target_opset : int, optional
+            The ONNX opset (default: :data:`sknumpy_mlp.onnx.DEFAULT_OPSET`).
+        options : dict, optional
+            skl2onnx's options, e.g. ``{"zipmap": False}`` for a classifier's
+            probabilities as a tensor instead of a list of dicts.
+
+        Returns
+        -------
+        onnx.ModelProto
+        """
+        from .onnx import to_onnx
+
+        return to_onnx(self, path, target_opset=target_opset, options=options)
+
     def __sklearn_array_api_convert__(self, converter):
         """A copy with the fitted parameters and optimizer state converted by
         ``converter``: what scikit-learn's ``move_estimator_to(estimator, xp,
