@@ -543,7 +543,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         -------
         onnx.ModelProto
         """
-        from .onnx import to_onnx
+        from ._onnx_graph import to_onnx
 
         return to_onnx(self, path, target_opset=target_opset, options=options)
 

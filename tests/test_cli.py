@@ -393,3 +393,51 @@ def test_warm_start_continues_a_saved_model(tmp_path):
         warnings.simplefilter("ignore")
         before.fit(X / 16, y)
     np.testing.assert_array_equal(before.coefs_[0], after.coefs_[0])
+
+
+def test_export_writes_an_onnx_file_that_predicts_like_the_model(
+    digits_model, digits_csv, tmp_path
+):
+    ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    _, X, _ = digits_csv
+    out = tmp_path / "digits.onnx"
+    result = run("export", digits_model[0], out)
+    assert (
+        f"wrote {out}" in result.stdout
+        and "outputs label, probabilities" in result.stdout
+    )
+    model = MLPScratchClassifier.load(digits_model[0])
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    label, proba = session.run(None, {"X": X.astype(model.coefs_[0].dtype)})
+    np.testing.assert_allclose(proba, model.predict_proba(X), rtol=1e-5)
+    np.testing.assert_array_equal(label, model.predict(X))
+    # info names the opset the export writes
+    assert "ONNX export:    ONNX opset " in run("info", digits_model[0]).stdout
+
+
+def test_export_of_a_pipeline_file(digits_csv, tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    pytest.importorskip("skops")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import sknumpy_mlp
+
+    _, X, y = digits_csv
+    pipe = make_pipeline(
+        StandardScaler(), MLPScratchClassifier(max_iter=300, random_state=0)
+    ).fit(X, y)
+    sknumpy_mlp.save(pipe, tmp_path / "pipe.skops")
+    run("export", tmp_path / "pipe.skops", tmp_path / "pipe.onnx", "--zipmap")
+    session = ort.InferenceSession(
+        str(tmp_path / "pipe.onnx"), providers=["CPUExecutionProvider"]
+    )
+    label, dicts = session.run(None, {"X": X.astype(np.float64)})
+    np.testing.assert_array_equal(label, pipe.predict(X))
+    assert len(dicts) == len(X) and set(dicts[0]) == set(range(10))
+
+
+def test_export_without_a_folder_is_refused(digits_model, tmp_path):
+    pytest.importorskip("skl2onnx", reason="the onnx extra is not installed")
+    result = run("export", digits_model[0], tmp_path / "no" / "m.onnx", check=False)
+    one_line_error(result, 1, "does not exist")

@@ -34,6 +34,7 @@ def test_the_pages_asked_for_are_in_the_table_of_contents():
         "performance",
         "scaling_out",
         "gpu",
+        "deploying",
         "api",
     ):
         assert f"\n   {page}\n" in index

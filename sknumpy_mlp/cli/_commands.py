@@ -337,6 +337,7 @@ def _info(args):
         if model.best_validation_score_ is not None:
             training += f", best validation R2 {model.best_validation_score_:.4f}"
         lines.append(("training", training))
+    lines.append(("ONNX export", _onnx_opset(model)))
     _print_fields(lines)
     return 0
 
@@ -374,10 +375,58 @@ def _pipeline_info(path):
             "training",
             f"{len(estimator.history_)} epochs, final loss {estimator.loss_:.6f}",
         ),  # fmt: skip
+        ("ONNX export", _onnx_opset(model)),
     ]
     _print_fields(lines)
     return 0
 
 
+def _export(args):
+    model = _load_model(args.model)
+    try:
+        from ..onnx import to_onnx
+    except ImportError as exc:
+        raise _Error(str(exc)) from exc
+    estimator = model.steps[-1][1] if hasattr(model, "steps") else model
+    options = None
+    if hasattr(estimator, "classes_"):
+        options = {"zipmap": bool(args.zipmap)}
+        if hasattr(model, "steps"):
+            options = {id(estimator): options}
+    _writable(args.output)
+    try:
+        onx = to_onnx(model, args.output, target_opset=args.opset, options=options)
+    except (NotImplementedError, RuntimeError, ValueError) as exc:
+        raise _Error(f"cannot export {args.model}: {exc}") from exc
+    opset = {o.domain: o.version for o in onx.opset_import}.get("", "?")
+    outputs = ", ".join(o.name for o in onx.graph.output)
+    print(
+        f"wrote {args.output} ({os.path.getsize(args.output):,} bytes): ONNX opset "
+        f"{opset}, input X ({model.n_features_in_} features), outputs {outputs}"
+    )
+    return 0
+
+
+def _onnx_opset(model):
+    """The opset ``export`` would write ``model`` with (converted in memory),
+    or why it cannot."""
+    try:
+        from ..onnx import to_onnx
+    except ImportError:
+        return "not available (pip install 'sknumpy-mlp[onnx]')"
+    try:
+        onx = to_onnx(model)
+    except (NotImplementedError, RuntimeError, ValueError) as exc:
+        return f"not possible: {exc}"
+    opset = {o.domain: o.version for o in onx.opset_import}.get("", "?")
+    return f"ONNX opset {opset} (sknumpy-mlp export)"
+
+
 #: What each subcommand runs.
-COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "info": _info}
+COMMANDS = {
+    "train": _train,
+    "evaluate": _evaluate,
+    "predict": _predict,
+    "info": _info,
+    "export": _export,
+}

@@ -440,6 +440,30 @@ def _add_info(commands):
     info.add_argument("model", metavar="MODEL", help="a model file")
 
 
+def _add_export(commands):
+    """The ``export`` subcommand."""
+    export = commands.add_parser(
+        "export",
+        help="export a model to ONNX",
+        description="Convert MODEL (a model file, or a pipeline file ending in "
+        "an estimator) to an ONNX file that ONNX Runtime and other runtimes "
+        "serve without this package (needs the onnx extra).",
+    )
+    export.add_argument("model", metavar="MODEL", help="a model or pipeline file")
+    export.add_argument("output", metavar="OUTPUT", help="the .onnx file to write")
+    export.add_argument(
+        "--opset",
+        type=int,
+        help="the ONNX opset to target (default: the newest skl2onnx has tested)",
+    )
+    export.add_argument(
+        "--zipmap",
+        action="store_true",
+        help="a classifier's probabilities as a list of dicts (skl2onnx's ZipMap) "
+        "instead of a tensor",
+    )
+
+
 def _parser():
     parser = _Parser(
         prog=PROG,
@@ -450,6 +474,6 @@ def _parser():
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_train, _add_evaluate, _add_predict, _add_info):
+    for add in (_add_train, _add_evaluate, _add_predict, _add_info, _add_export):
         add(commands)
     return parser
