@@ -17,6 +17,7 @@ A regressor has one output, ``variable``, of shape (n_samples, n_outputs).
 
 import numpy as np
 
+from .engine.backend import dtype_name, to_numpy
 from .engine.model_file import atomic_write
 
 try:
@@ -55,7 +56,8 @@ _SIMPLE = {
 
 
 def _model_dtype(model):
-    return np.dtype(model.coefs_[0].dtype).type
+    """``np.float32`` or ``np.float64``: the dtype of the model's network."""
+    return np.dtype(dtype_name(model.coefs_[0].dtype)).type
 
 
 class _Graph:
@@ -69,7 +71,7 @@ class _Graph:
 
     def constant(self, value, hint="constant", dtype=None):
         """An initializer holding ``value`` (in the graph's dtype by default)."""
-        value = np.asarray(value, dtype=dtype or self.dtype)
+        value = np.asarray(to_numpy(value), dtype=dtype or self.dtype)
         if value.dtype.kind == "U":
             proto = onnx.TensorProto.STRING
             data = [s.encode("utf-8") for s in value.ravel()]
@@ -146,7 +148,7 @@ def _logits(graph, model, X):
             "Add",
             [
                 graph.node("MatMul", [A, graph.constant(W, "coefficient")]),
-                graph.constant(b.reshape(1, -1), "intercepts"),
+                graph.constant(to_numpy(b).reshape(1, -1), "intercepts"),
             ],
         )
         if i == len(activations):

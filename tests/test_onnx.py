@@ -177,3 +177,19 @@ def test_mnist_model_gives_the_same_test_accuracy(mnist):
     label, _ = run(clf.to_onnx(options={"zipmap": False}), X_test.astype(np.float32))
     ours = clf.score(X_test, y_test)
     assert abs(np.mean(label == y_test) - ours) <= 1e-4  # 0.01 points
+
+
+def test_a_model_trained_on_another_array_library_exports(data):
+    """Its parameters are copied to the host for the graph (array-api-strict's
+    simulated device stands in for a GPU)."""
+    import sklearn
+
+    xps = pytest.importorskip("array_api_strict")
+    X, y = data
+    device = xps.Device("device1")
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = MLPScratchClassifier(max_iter=5, dtype="float64", random_state=0)
+        clf.fit(xps.asarray(X, device=device), xps.asarray(y, device=device))
+    reference = MLPScratchClassifier(max_iter=5, dtype="float64", random_state=0)
+    label, proba = run(clf.to_onnx(options={"zipmap": False}), X)
+    np.testing.assert_allclose(proba, reference.fit(X, y).predict_proba(X), rtol=1e-9)
