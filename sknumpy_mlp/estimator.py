@@ -1,9 +1,12 @@
 """MLPScratchClassifier: the engine as a scikit-learn classifier."""
 
+import functools
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import compute_sample_weight
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     check_classification_targets,
@@ -16,6 +19,7 @@ from ._base import BaseMLP
 from ._validation import checked_weights
 from .engine.activations import ACTIVATIONS
 from .engine.backend import device, namespace, to_namespace, to_numpy
+from .engine.losses import LOSSES, with_label_smoothing
 
 
 class MLPScratchClassifier(ClassifierMixin, BaseMLP):
@@ -119,6 +123,19 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         the weights once with ``compute_class_weight`` and pass them as a dict.
     scoring : {'accuracy', 'loss'}, default='accuracy'
         What early stopping monitors on the validation set.
+    loss : {'log_loss', 'focal'}, default='log_loss'
+        The training loss: the cross-entropy (of the softmax, or of each
+        sigmoid output), or the focal loss of Lin et al. (2017), which scales
+        each row's cross-entropy by :math:`(1 - p)^\gamma` so that rows the
+        network already classifies well weigh less (for imbalanced or noisy
+        classes).
+    focal_gamma : float, default=2.0
+        The focal loss's :math:`\gamma` (0 gives the cross-entropy).
+    label_smoothing : float in [0, 1), default=0.0
+        Trains on targets smoothed toward the uniform distribution,
+        :math:`(1 - \varepsilon) y + \varepsilon / K` (:math:`K` classes, or
+        2 per sigmoid output); the validation loss uses them too, as Keras
+        does. Calibration and accuracy often improve with 0.05-0.1.
     dtype : {'auto', 'float32', 'float64'}, default='auto'
         Floating-point type of the weights and of the computation. ``'auto'``
         uses float32 for float32 data and for data of more than 10 000
@@ -182,6 +199,9 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         **BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "scoring": [StrOptions({"accuracy", "loss"})],
+        "loss": [StrOptions({"log_loss", "focal"})],
+        "focal_gamma": [Interval(Real, 0, None, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -222,6 +242,9 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         class_weight=None,
         scoring="accuracy",
         dtype="auto",
+        loss="log_loss",
+        focal_gamma=2.0,
+        label_smoothing=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -260,6 +283,18 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         )
         self.class_weight = class_weight
         self.scoring = scoring
+        self.loss = loss
+        self.focal_gamma = focal_gamma
+        self.label_smoothing = label_smoothing
+
+    def _loss(self, network):
+        """The cross-entropy or the focal loss, on smoothed targets if asked."""
+        loss = network.loss_name
+        if self.loss == "focal":
+            loss = functools.partial(LOSSES["focal"], gamma=float(self.focal_gamma))
+        if self.label_smoothing:
+            loss = with_label_smoothing(loss, float(self.label_smoothing))
+        return loss
 
     # ------------------------------------------------------------------ fit
 

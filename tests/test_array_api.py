@@ -74,6 +74,7 @@ OUTPUT_OF = {
     "categorical_crossentropy": "softmax",
     "binary_crossentropy": "logistic",
     "poisson": "exp",
+    "focal": "softmax",
 }
 
 

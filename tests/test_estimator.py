@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -375,3 +376,57 @@ def test_partial_fit_refuses_early_stopping(multiclass_data):
     X, y = multiclass_data
     with pytest.raises(ValueError, match="partial_fit does not support early_"):
         MLPScratchClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_focal_loss_at_gamma_zero_trains_the_log_loss_model():
+    X, y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, dtype="float64")
+    ref = MLPScratchClassifier(**params).fit(X, y)
+    focal = MLPScratchClassifier(loss="focal", focal_gamma=0.0, **params).fit(X, y)
+    np.testing.assert_allclose(focal.loss_curve_, ref.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(focal.predict_proba(X), ref.predict_proba(X), rtol=1e-9)
+    # gamma > 0 is another loss: smaller, and another model
+    other = MLPScratchClassifier(loss="focal", **params).fit(X, y)
+    assert other.loss_curve_[0] < ref.loss_curve_[0]
+    assert not np.allclose(other.coefs_[0], ref.coefs_[0])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("kind", ["binary", "multilabel"])
+def test_focal_loss_on_sigmoid_outputs(kind):
+    X, y = make_classification(300, 6, n_informative=4, random_state=0)
+    if kind == "multilabel":
+        y = np.stack([y, X[:, 0] > 0], axis=1).astype(int)
+    clf = MLPScratchClassifier(loss="focal", max_iter=200, random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.85
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_label_smoothing_makes_the_model_less_confident_and_is_saved(tmp_path):
+    X, y = make_classification(300, 6, n_informative=4, random_state=0)
+    params = dict(hidden_layer_sizes=(16,), max_iter=300, random_state=0)
+    sharp = MLPScratchClassifier(**params).fit(X, y)
+    smooth = MLPScratchClassifier(label_smoothing=0.2, **params).fit(X, y)
+    # the smoothed targets are 0.1 and 0.9: the model is less sure of itself
+    confidence = [m.predict_proba(X).max(axis=1).mean() for m in (sharp, smooth)]
+    assert confidence[1] < min(0.9, confidence[0] - 0.02), confidence
+    assert smooth.score(X, y) > 0.85
+    smooth.save(tmp_path / "m.npz")
+    loaded = MLPScratchClassifier.load(tmp_path / "m.npz")
+    assert loaded.get_params()["label_smoothing"] == 0.2
+    np.testing.assert_array_equal(loaded.predict_proba(X), smooth.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"label_smoothing": 1.0}, "'label_smoothing' parameter"),
+        ({"focal_gamma": -1.0}, "'focal_gamma' parameter"),
+        ({"loss": "huber"}, "'loss' parameter"),
+    ],
+)
+def test_bad_loss_parameters_are_refused(params, message):
+    X, y = make_classification(50, 4, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        MLPScratchClassifier(**params).fit(X, y)

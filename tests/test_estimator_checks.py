@@ -17,6 +17,10 @@ ESTIMATORS = [
     Estimator(solver=solver, random_state=0)
     for Estimator in (MLPScratchClassifier, MLPScratchRegressor)
     for solver in ("adam", "sgd", "rmsprop", "adamw", "lbfgs")
+] + [
+    # the classifier's other loss, and smoothed targets
+    MLPScratchClassifier(loss="focal", random_state=0),
+    MLPScratchClassifier(label_smoothing=0.1, random_state=0),
 ]
 
 

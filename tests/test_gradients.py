@@ -196,3 +196,67 @@ def test_poisson_loss_is_half_the_deviance_of_sklearn():
     value, _ = net.loss_and_gradients(X, y[:, None], loss="poisson")
     predicted = net.predict(X)[:, 0]
     np.testing.assert_allclose(value, 0.5 * mean_poisson_deviance(y, predicted))
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+@pytest.mark.parametrize(
+    "output, n_outputs", [("softmax", 4), ("logistic", 1), ("logistic", 3)]
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_focal_loss_gradients(output, n_outputs, gamma, weighted):
+    import functools
+
+    from sknumpy_mlp.engine.losses import focal
+
+    rng = np.random.default_rng(8)
+    net = _network("tanh", output, n_outputs)
+    X = rng.normal(size=(9, 5)) * 2  # confident rows too, where (1 - p) is small
+    loss = "categorical_crossentropy" if output == "softmax" else "binary_crossentropy"
+    Y = _targets(loss, 9, n_outputs, rng)
+    weights = rng.integers(0, 4, 9).astype(float) if weighted else None
+    _check_gradients(
+        net, X, Y, functools.partial(focal, gamma=gamma), alpha=0.1,
+        sample_weight=weights,
+    )  # fmt: skip
+
+
+def test_focal_loss_is_the_cross_entropy_at_gamma_zero_and_smaller_above():
+    from sknumpy_mlp.engine.losses import LOSSES, focal
+
+    rng = np.random.default_rng(9)
+    Z = rng.normal(size=(20, 5)) * 3
+    Y = np.eye(5)[rng.integers(0, 5, 20)]
+    ce, ce_delta, _ = LOSSES["categorical_crossentropy"](Z.copy(), Y)
+    f0, f0_delta, _ = focal(Z.copy(), Y, gamma=0.0)
+    np.testing.assert_allclose(f0, ce, rtol=1e-13)
+    np.testing.assert_allclose(f0_delta, ce_delta, atol=1e-15)
+    f2, _, _ = focal(Z.copy(), Y, gamma=2.0)
+    assert 0 < f2 < ce  # every row's term shrinks by (1 - p)^2 < 1
+
+
+@pytest.mark.parametrize(
+    "output, loss, n_outputs",
+    [
+        ("softmax", "categorical_crossentropy", 4),
+        ("logistic", "binary_crossentropy", 3),
+        ("softmax", "focal", 4),
+    ],
+)
+def test_label_smoothing_gradients_and_targets(output, loss, n_outputs):
+    from sknumpy_mlp.engine.losses import get_loss, with_label_smoothing
+
+    rng = np.random.default_rng(10)
+    net = _network("relu", output, n_outputs)
+    X = rng.normal(size=(9, 5))
+    Y = _targets(
+        "binary_crossentropy" if output == "logistic" else "categorical_crossentropy",
+        9, n_outputs, rng,
+    )  # fmt: skip
+    weights = rng.integers(0, 4, 9).astype(float)
+    smoothed = with_label_smoothing(loss, 0.1)
+    _check_gradients(net, X, Y, smoothed, alpha=0.1, sample_weight=weights)
+    # it is the loss of the smoothed targets: (1 - eps) y + eps / K
+    K = n_outputs if output == "softmax" else 2
+    Z = rng.normal(size=(9, n_outputs))
+    expected = get_loss(loss)(Z.copy(), 0.9 * Y + 0.1 / K, output)[0]
+    assert smoothed(Z.copy(), Y, output)[0] == pytest.approx(expected, rel=1e-14)

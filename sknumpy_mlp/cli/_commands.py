@@ -72,8 +72,8 @@ def _writable(path):
 
 
 #: Parameters only one of the estimators has.
-_ONLY = {"class_weight": "classification", "loss": "regression",
-         "huber_delta": "regression"}  # fmt: skip
+_ONLY = {"class_weight": "classification", "focal_gamma": "classification",
+         "label_smoothing": "classification", "huber_delta": "regression"}  # fmt: skip
 
 
 def _train(args):

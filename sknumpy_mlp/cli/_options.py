@@ -110,7 +110,10 @@ PARAMETER_OPTIONS = [
     ("dtype", "floating-point type of the weights"),
     ("class_weight", "classifier: balanced, or label:weight pairs (0:1,1:3)"),
     ("scoring", "what early stopping monitors"),
-    ("loss", "regressor: the loss"),
+    ("loss", "the loss: log_loss or focal (classifier), squared_error, "
+     "absolute_error, huber or poisson (regressor)"),
+    ("focal_gamma", "classifier: the focal loss's gamma"),
+    ("label_smoothing", "classifier: smooth the targets toward uniform by this"),
     ("huber_delta", "regressor: where the Huber loss turns linear"),
 ]  # fmt: skip
 #: Parameters the command sets in its own ways: ``verbose`` (its progress

@@ -19,7 +19,7 @@ so that no batch waits for a copy to the host.
 
 import numpy as np
 
-from .activations import ACTIVATIONS, DERIVATIVES, row_max
+from .activations import ACTIVATIONS, DERIVATIVES, log_logistic, log_softmax, row_max
 from .backend import array_sum, copy, namespace
 
 
@@ -184,6 +184,61 @@ def poisson(Z, Y, activation="exp", sample_weight=None):
     return _mean(row_losses, scale, n), _scaled(A - Y, scale, n), A
 
 
+def focal(Z, Y, activation="softmax", sample_weight=None, *, gamma=2.0):
+    r"""Focal loss (Lin et al., 2017) from logits: the cross-entropy of each
+    output scaled by :math:`(1 - p)^\gamma`, so that well-classified rows
+    weigh less; :math:`\gamma = 0` is the cross-entropy.
+
+    For a softmax output, with :math:`p = \mathrm{softmax}(z)` and
+    :math:`h_k = y_k \left(\gamma (1 - p_k)^{\gamma - 1} p_k \log p_k
+    - (1 - p_k)^\gamma\right)`:
+
+    .. math::
+        \ell_i = -\sum_k y_{ik} (1 - p_{ik})^\gamma \log p_{ik},
+        \qquad \frac{\partial \ell_i}{\partial z_{ik}}
+            = h_{ik} - p_{ik} \sum_j h_{ij}
+
+    For sigmoid outputs (binary, multilabel), :math:`p = \sigma(z)`, per
+    output:
+
+    .. math::
+        \ell = -y (1 - p)^\gamma \log p - (1 - y) p^\gamma \log (1 - p),
+        \qquad \frac{\partial \ell}{\partial z}
+            = y (1 - p)^\gamma (\gamma p \log p - (1 - p))
+            + (1 - y) p^\gamma (p - \gamma (1 - p) \log (1 - p))
+
+    The logarithms are log-softmax and log-sigmoid of the logits, so they
+    stay finite; soft targets (label smoothing) are allowed.
+    """
+    if activation not in ("softmax", "logistic"):
+        raise ValueError(
+            f"The focal loss needs a 'softmax' or 'logistic' output layer, "
+            f"but the output activation is {activation!r}."
+        )
+    xp = namespace(Z)
+    scale, n = _row_scale(Z, sample_weight)
+    if activation == "softmax":
+        log_p = log_softmax(Z)
+        P = xp.exp(log_p)
+        rest = 1.0 - P
+        weight = rest**gamma
+        row_losses = -array_sum(Y * weight * log_p, axis=1)
+        # gamma (1 - p)^(gamma - 1) p log p, as 0 where p is 1 (its limit)
+        slope = xp.where(
+            rest > 0, gamma * weight * P * log_p / xp.where(rest > 0, rest, 1.0), 0.0
+        )
+        H = Y * (slope - weight)
+        delta = H - P * array_sum(H, axis=1, keepdims=True)
+        return _mean(row_losses, scale, n), _scaled(delta, scale, n), P
+    log_p, log_q = log_logistic(Z), log_logistic(-Z)  # log p, log (1 - p)
+    P, Q = xp.exp(log_p), xp.exp(log_q)
+    row_losses = -array_sum(Y * Q**gamma * log_p + (1.0 - Y) * P**gamma * log_q, axis=1)
+    delta = Y * Q**gamma * (gamma * P * log_p - Q) + (1.0 - Y) * P**gamma * (
+        P - gamma * Q * log_q
+    )
+    return _mean(row_losses, scale, n), _scaled(delta, scale, n), P
+
+
 LOSSES = {
     "categorical_crossentropy": categorical_crossentropy,
     "binary_crossentropy": binary_crossentropy,
@@ -191,6 +246,7 @@ LOSSES = {
     "absolute_error": absolute_error,
     "huber": huber,
     "poisson": poisson,
+    "focal": focal,
 }
 
 #: The loss used when none is named, by output activation.
@@ -199,6 +255,24 @@ DEFAULT_LOSS = {
     "logistic": "binary_crossentropy",
     "exp": "poisson",
 }
+
+
+def with_label_smoothing(loss, epsilon):
+    r"""``loss`` (a name or a function) on targets smoothed toward the
+    uniform distribution (Szegedy et al., 2016):
+
+    .. math:: y \leftarrow (1 - \varepsilon)\, y + \varepsilon / K
+
+    with :math:`K` the number of classes for a softmax output, and 2 for each
+    sigmoid output (its two outcomes).
+    """
+    base = get_loss(loss)
+
+    def smoothed(Z, Y, activation, sample_weight=None):
+        K = Z.shape[1] if activation == "softmax" else 2
+        return base(Z, (1.0 - epsilon) * Y + epsilon / K, activation, sample_weight)
+
+    return smoothed
 
 
 def get_loss(loss):
@@ -227,6 +301,8 @@ def check_loss(loss, output_activation):
     needed = {v: k for k, v in DEFAULT_LOSS.items()}.get(loss)
     if needed is not None:
         _require(output_activation, needed, loss)
+    if loss == "focal" and output_activation not in ("softmax", "logistic"):
+        _require(output_activation, "softmax' or 'logistic", loss)
 
 
 def _require(activation, needed, loss):
