@@ -7,7 +7,7 @@ writes and ``load_mnist`` finds the MNIST digits.
 
 from ._version import __version__
 from .datasets import load_mnist
-from .engine import Dropout, ImageAugmenter, Layer, NeuralNetwork
+from .engine import BatchNorm, Dropout, ImageAugmenter, Layer, LayerNorm, NeuralNetwork
 from .estimator import MLPScratchClassifier
 from .persistence import load as _load
 from .regressor import MLPScratchRegressor
@@ -65,9 +65,11 @@ _ESTIMATORS = {
 }
 
 __all__ = [
+    "BatchNorm",
     "Dropout",
     "ImageAugmenter",
     "Layer",
+    "LayerNorm",
     "MLPScratchClassifier",
     "MLPScratchRegressor",
     "NeuralNetwork",

@@ -8,5 +8,13 @@ initialisers, optimizers and schedules are small name -> function registries;
 from .augmentation import ImageAugmenter
 from .layers import Dropout, Layer
 from .network import NeuralNetwork
+from .normalization import BatchNorm, LayerNorm
 
-__all__ = ["Dropout", "ImageAugmenter", "Layer", "NeuralNetwork"]
+__all__ = [
+    "BatchNorm",
+    "Dropout",
+    "ImageAugmenter",
+    "Layer",
+    "LayerNorm",
+    "NeuralNetwork",
+]

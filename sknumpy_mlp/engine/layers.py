@@ -181,6 +181,7 @@ class Layer:
         self.grad_weights = None
         self.grad_biases = None
         self.dropout = None
+        self.normalization = None
         self._packed = False
         self._input = self._output = self._preactivation = None
 
@@ -208,6 +209,7 @@ class Layer:
         layer.biases = xp.astype(biases, weights.dtype, copy=False)
         layer.grad_weights = layer.grad_biases = None
         layer.dropout = None
+        layer.normalization = None
         layer._packed = False
         layer._input = layer._output = layer._preactivation = None
         return layer
@@ -251,6 +253,8 @@ class Layer:
         the arrays kept for the backward pass and the buffers are dropped."""
         self.weights = to_namespace(self.weights, xp, device)
         self.biases = to_namespace(self.biases, xp, device)
+        if self.normalization is not None:
+            self.normalization.to(xp, device)
         self.grad_weights = self.grad_biases = None
         self._packed = False
         self.clear()
@@ -265,13 +269,22 @@ class Layer:
             self._output = A
         return A
 
-    def forward(self, X, training=False):
+    def normalized(self, Z, training=False, sample_weight=None):
+        """``Z`` through the layer's normalization, if it has one (see
+        :mod:`~sknumpy_mlp.engine.normalization`)."""
+        if self.normalization is None:
+            return Z
+        return self.normalization.forward(Z, training, sample_weight)
+
+    def forward(self, X, training=False, sample_weight=None):
         """Output of the layer for input ``X``.
 
         With ``training=True`` the input and output are kept for
-        :meth:`backward`, and dropout (if any) is applied.
+        :meth:`backward`, and dropout (if any) is applied; ``sample_weight``
+        weighs the rows in a batch normalization's statistics.
         """
-        A = self.activate(self.linear(X, training), training)
+        Z = self.normalized(self.linear(X, training), training, sample_weight)
+        A = self.activate(Z, training)
         if self.dropout is not None:
             A = self.dropout.forward(A, training)
         return A
@@ -287,6 +300,8 @@ class Layer:
         if self.dropout is not None:
             grad = self.dropout.backward(grad)
         delta = DERIVATIVES[self.activation](self._output, grad, self._preactivation)
+        if self.normalization is not None:
+            delta = self.normalization.backward(delta)
         return self.backward_linear(delta, input_gradient=input_gradient)
 
     def backward_linear(self, delta, *, input_gradient=True):
@@ -325,14 +340,23 @@ class Layer:
         return delta @ self.weights.T if input_gradient else None
 
     def parameters(self):
-        """The trainable arrays, ``[weights, biases]`` (updated in place)."""
-        return [self.weights, self.biases]
+        """The trainable arrays, ``[weights, biases]`` and a normalization's
+        ``[scale, shift]`` (updated in place)."""
+        own = [self.weights, self.biases]
+        if self.normalization is not None:
+            own += self.normalization.parameters()
+        return own
 
     def gradients(self):
         """Gradients matching :meth:`parameters`."""
-        return [self.grad_weights, self.grad_biases]
+        own = [self.grad_weights, self.grad_biases]
+        if self.normalization is not None:
+            own += self.normalization.gradients()
+        return own
 
     def clear(self):
         """Drop the arrays kept for the backward pass and the work buffers."""
         self._input = self._output = self._preactivation = None
         self._z = self._dx = self._ones = None
+        if self.normalization is not None:
+            self.normalization.clear()

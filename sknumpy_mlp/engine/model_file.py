@@ -42,6 +42,7 @@ from .activations import ACTIVATIONS
 from .backend import to_numpy
 from .layers import Dropout, Layer
 from .losses import LOSSES
+from .normalization import BatchNorm, LayerNorm
 from .schema import (
     SchemaError,
     any_json,
@@ -65,15 +66,34 @@ FLOAT_DTYPES = ("float32", "float64")
 
 
 def layer_spec(layers):
-    return [
-        {
+    specs = []
+    for layer in layers:
+        spec = {
             "n_inputs": layer.n_inputs,
             "n_outputs": layer.n_outputs,
             "activation": layer.activation,
             "dropout": 0.0 if layer.dropout is None else layer.dropout.rate,
         }
-        for layer in layers
-    ]
+        norm = layer.normalization
+        if norm is not None:  # files without one keep loading
+            spec["normalization"] = {
+                "kind": _NORM_KIND[type(norm)],
+                "epsilon": norm.epsilon,
+            }
+            if isinstance(norm, BatchNorm):
+                spec["normalization"]["momentum"] = norm.momentum
+        specs.append(spec)
+    return specs
+
+
+#: A normalization's arrays in a model file, by the attribute they hold.
+_NORM_ARRAYS = {
+    "scale": "norm_scale",
+    "shift": "norm_shift",
+    "running_mean": "norm_mean",
+    "running_var": "norm_var",
+}
+_NORM_KIND = {BatchNorm: "batch", LayerNorm: "layer"}
 
 
 def layer_arrays(layers):
@@ -81,6 +101,11 @@ def layer_arrays(layers):
     for i, layer in enumerate(layers):
         arrays[f"weights_{i}"] = layer.weights
         arrays[f"biases_{i}"] = layer.biases
+        if layer.normalization is not None:
+            for attribute in layer.normalization._arrays():
+                arrays[f"{_NORM_ARRAYS[attribute]}_{i}"] = getattr(
+                    layer.normalization, attribute
+                )
     return arrays
 
 
@@ -466,8 +491,25 @@ class ModelFile:
             layer = Layer.from_arrays(weights, biases, spec["activation"])
             if spec.get("dropout"):
                 layer.dropout = Dropout(float(spec["dropout"]))
+            if "normalization" in spec:
+                layer.normalization = self._normalization(i, spec, dtype)
             layers.append(layer)
         return layers
+
+    def _normalization(self, i, spec, dtype):
+        """Layer ``i``'s BatchNorm or LayerNorm, its arrays checked."""
+        options = dict(spec["normalization"])
+        cls = {"batch": BatchNorm, "layer": LayerNorm}[options.pop("kind")]
+        norm = cls(spec["n_outputs"], dtype=dtype, **options)
+        for attribute in norm._arrays():
+            name = f"{_NORM_ARRAYS[attribute]}_{i}"
+            value = self.array(name, kinds="f", shape=(spec["n_outputs"],))
+            if value.dtype != dtype or not np.isfinite(value).all():
+                raise self.error(f"the entry {name!r} is not finite {dtype}")
+            if attribute == "running_var" and (value < 0).any():
+                raise self.error(f"the entry {name!r} holds negative variances")
+            setattr(norm, attribute, value)
+        return norm
 
 
 def _is_count(value):
@@ -504,7 +546,13 @@ LAYER_SCHEMA = fields(
         "n_outputs": integer(1),
         "activation": string(set(ACTIVATIONS)),
     },
-    {"dropout": number(0, 1, high_open=True)},
+    {
+        "dropout": number(0, 1, high_open=True),
+        "normalization": fields(
+            {"kind": string({"batch", "layer"}), "epsilon": number(0, low_open=True)},
+            {"momentum": number(0, 1, high_open=True)},
+        ),
+    },
 )
 CONTAINER_SCHEMA = fields(
     {

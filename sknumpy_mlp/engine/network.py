@@ -10,6 +10,7 @@ from .activations import ACTIVATIONS
 from .backend import device, dtype_in, namespace, to_namespace
 from .layers import Dropout, Layer, as_generator
 from .losses import check_loss, default_loss, get_loss
+from .normalization import _Normalization
 from .optimizers import OPTIMIZERS, in_chunks, make_optimizer
 from .schedules import Schedule
 from .schema import listing, number
@@ -70,7 +71,10 @@ class NeuralNetwork:
     def add(self, layer):
         """Append ``layer``; its input width must equal the last layer's output width.
 
-        A :class:`Dropout` is attached to the output of the last layer.
+        A :class:`Dropout` is attached to the output of the last layer; a
+        :class:`~sknumpy_mlp.engine.normalization.BatchNorm` or
+        ``LayerNorm`` to its pre-activation (between its affine map and its
+        activation).
 
         Raises
         ------
@@ -82,8 +86,23 @@ class NeuralNetwork:
                 raise ValueError("Add a Layer before a Dropout: it drops its outputs.")
             self.layers[-1].dropout = layer
             return
+        if isinstance(layer, _Normalization):
+            if not self.layers:
+                raise ValueError("Add a Layer before a normalization of its units.")
+            last = self.layers[-1]
+            if layer.n_units != last.n_outputs or layer.dtype != last.dtype:
+                raise ValueError(
+                    f"A {layer!r} of {np.dtype(layer.dtype).name} cannot follow a "
+                    f"layer of {last.n_outputs} {np.dtype(last.dtype).name} units."
+                )
+            last.normalization = layer
+            self._packed = None
+            return
         if not isinstance(layer, Layer):
-            raise TypeError(f"Expected a Layer or Dropout, got {type(layer).__name__}.")
+            raise TypeError(
+                "Expected a Layer, Dropout, BatchNorm or LayerNorm, got "
+                f"{type(layer).__name__}."
+            )
         if self.layers:
             last = self.layers[-1]
             if layer.n_inputs != last.n_outputs:
@@ -270,7 +289,8 @@ class NeuralNetwork:
         if check_first is not None:
             check_first(Z)
         for layer, following in zip(layers[:-1], layers[1:], strict=True):
-            Z = following.linear(layer.activate(Z))  # dropout is the identity
+            # dropout is the identity; a normalization uses its running averages
+            Z = following.linear(layer.activate(layer.normalized(Z)))
         return Z
 
     def predict(self, X):
@@ -338,21 +358,21 @@ class NeuralNetwork:
         grads = xp.zeros(total, **where)
         offset = 0
         # all weights first, then all biases: the L2 penalty is one slice
-        for name in ("weights", "biases"):
-            for layer in layers:
-                value = getattr(layer, name)
+        # normalizations' scales and shifts with the biases: no L2, no decay
+        for group in self._packed_groups():
+            for owner, name in group:
+                value = getattr(owner, name)
                 end = offset + int(np.prod(value.shape))
                 view = xp.reshape(params[offset:end], value.shape)
                 view[...] = value
-                setattr(layer, name, view)
+                setattr(owner, name, view)
                 setattr(
-                    layer, f"grad_{name}", xp.reshape(grads[offset:end], value.shape)
+                    owner, f"grad_{name}", xp.reshape(grads[offset:end], value.shape)
                 )
+                owner._packed = True
                 offset = end
-            if name == "weights":
+            if group[0][1] == "weights":
                 n_weights = offset
-        for layer in layers:
-            layer._packed = True
         self._packed = (
             params[:n_weights],
             grads[:n_weights],
@@ -382,10 +402,25 @@ class NeuralNetwork:
                     W.dtype
                 )
 
+    def _packed_groups(self):
+        """``(owner, attribute)`` of every parameter as :meth:`pack` lays them
+        out: the weights, then the biases and normalizations' parameters."""
+        weights = [(layer, "weights") for layer in self.layers]
+        rest = []
+        for layer in self.layers:
+            rest.append((layer, "biases"))
+            if layer.normalization is not None:
+                rest += [(layer.normalization, "scale"), (layer.normalization, "shift")]
+        return [weights, rest]
+
     def packed_order(self):
         """Order of :meth:`parameters` in the flat arrays of :meth:`pack`."""
-        n = len(self.layers)
-        return [2 * i for i in range(n)] + [2 * i + 1 for i in range(n)]
+        index = {id(p): i for i, p in enumerate(self.parameters())}
+        return [
+            index[id(getattr(owner, name))]
+            for group in self._packed_groups()
+            for owner, name in group
+        ]
 
     def loss_and_gradients(self, X, Y, *, loss=None, alpha=0.0, sample_weight=None):
         r"""Mean loss on ``(X, Y)`` and its gradient for every parameter.
@@ -407,9 +442,11 @@ class NeuralNetwork:
         if output.dropout is not None:
             raise ValueError("Dropout after the output layer is not supported.")
         loss = self.loss_name if loss is None else loss
+        if output.normalization is not None:
+            raise ValueError("A normalization of the output layer is not supported.")
         A = X
         for layer in layers[:-1]:
-            A = layer.forward(A, training=True)
+            A = layer.forward(A, training=True, sample_weight=sample_weight)
         Z = output.linear(A, training=True)
         value, delta, _ = get_loss(loss)(Z, Y, output.activation, sample_weight)
         grad = output.backward_linear(delta, input_gradient=len(layers) > 1)
@@ -444,13 +481,17 @@ class NeuralNetwork:
                 for W in (layer.weights for layer in self.layers)
             )
             for i, layer in enumerate(self.layers):
-                grads[2 * i] += scale * layer.weights
+                grads[self._weight_index(i)] += scale * layer.weights
             return 0.5 * scale * penalty
         penalty = 0.0
         for i, layer in enumerate(self.layers):
             penalty += float(np.vdot(layer.weights, layer.weights))
-            grads[2 * i] += scale * layer.weights
+            grads[self._weight_index(i)] += scale * layer.weights
         return 0.5 * scale * penalty
+
+    def _weight_index(self, i):
+        """Position of layer ``i``'s weights in :meth:`parameters`."""
+        return sum(len(layer.parameters()) for layer in self.layers[:i])
 
     def clear(self):
         """Drop the arrays every layer kept for the backward pass."""
