@@ -69,6 +69,8 @@ def converted(estimator, converter):
     for name, value in vars(estimator).items():
         if name in ("coefs_", "intercepts_"):
             value = [converter(a) for a in value]
+        elif name == "normalizations_":
+            value = [None if n is None else n.copied(converter) for n in value]
         elif name == "_optimizer_state" and value is not None:
             value = {
                 k: [converter(a) for a in v] if isinstance(v, list) else v

@@ -28,6 +28,7 @@ from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, OUTPUT_ONLY, resolve_activation
 from .engine.augmentation import ImageAugmenter
 from .engine.backend import to_namespace, to_numpy
+from .engine.normalization import NORMALIZATIONS, kind_of
 from .engine.optimizers import OPTIMIZERS
 from .engine.schedules import SCHEDULES
 from .persistence import load_estimator, save_estimator
@@ -121,6 +122,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         "lr_decay_factor": [Interval(Real, 0, 1, closed="right")],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "normalization": [StrOptions({"batch", "layer"}), list, tuple, None],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "augment": [ImageAugmenter, None],
@@ -172,7 +174,8 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         hidden = self._hidden_sizes()
         activations = self._hidden_activations(len(hidden))
         dropouts = self._dropout_rates(len(hidden))
-        self._check_options(dropouts, incremental)
+        norms = self._normalization_kinds(len(hidden))
+        self._check_options(dropouts, incremental, norms)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -186,11 +189,11 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         )
         if first_pass:
             network = self._new_network(
-                X.shape[1], hidden, activations, targets, dtype, seeds[0]
+                X.shape[1], hidden, activations, targets, dtype, seeds[0], norms
             )
             previous = EMPTY_STATE
         else:
-            network, previous = self._continued_network(hidden, targets)
+            network, previous = self._continued_network(hidden, targets, norms)
 
         validation = None
         if X_val is not None or y_val is not None:
@@ -274,11 +277,12 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         )
         return X, targets, dtype, (xp, where)
 
-    def _check_options(self, dropouts, incremental):
+    def _check_options(self, dropouts, incremental, norms=()):
         """Refuse combinations of parameters that cannot train."""
         for name, used in (
             ("dropout", any(dropouts)),
             ("augment", self.augment is not None),
+            ("normalization='batch'", "batch" in norms),
         ):
             if self.solver == "lbfgs" and used:
                 raise ValueError(
@@ -296,9 +300,15 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                 )
             )
 
-    def _continued_network(self, hidden, targets):
+    def _continued_network(self, hidden, targets, norms):
         """A copy of the fitted network, and the state a warm start continues."""
         network = self._network(copy=True)
+        fitted = [kind_of(layer.normalization) for layer in network.layers[:-1]]
+        if fitted != norms:
+            raise ValueError(
+                f"warm_start cannot change normalization: the fitted network has "
+                f"{fitted}, got {norms}."
+            )
         if [layer.n_outputs for layer in network.layers[:-1]] != hidden:
             raise ValueError(
                 "warm_start cannot change hidden_layer_sizes: the fitted network "
@@ -335,6 +345,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             setattr(self, name, value)
         self.coefs_ = [layer.weights for layer in network.layers]
         self.intercepts_ = [layer.biases for layer in network.layers]
+        self.normalizations_ = [layer.normalization for layer in network.layers[:-1]]
         self.t_ = result.samples_seen
         self._set_history(
             previous["history"] + result.history, n_iter=len(result.history)
@@ -426,6 +437,26 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                 )
         return [resolve_activation(name) for name in names]
 
+    def _normalization_kinds(self, n_hidden):
+        """``'batch'``, ``'layer'`` or None for each hidden layer."""
+        value = self.normalization
+        if value is None or isinstance(value, str):
+            kinds = [value] * n_hidden
+        else:
+            kinds = list(value)
+            if len(kinds) != n_hidden:
+                raise ValueError(
+                    f"normalization has {len(kinds)} entries but there are "
+                    f"{n_hidden} hidden layers: give one, or one per hidden layer."
+                )
+        for kind in kinds:
+            if kind not in NORMALIZATIONS and kind is not None:
+                raise ValueError(
+                    f"Unknown normalization {kind!r} in normalization="
+                    f"{self.normalization!r}; expected 'batch', 'layer' or None."
+                )
+        return kinds
+
     def _dropout_rates(self, n_hidden):
         rates = self._per_hidden_layer("dropout", n_hidden, "rates")
         for rate in rates:
@@ -464,11 +495,13 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             return has_validation_set or n_samples > AUTO_EARLY_STOPPING_MIN_SAMPLES
         return bool(self.early_stopping)
 
-    def _new_network(self, n_features, hidden, activations, targets, dtype, seed):
+    def _new_network(
+        self, n_features, hidden, activations, targets, dtype, seed, norms=()
+    ):
         rng = np.random.default_rng(seed)
         sizes = [n_features, *hidden, targets.n_outputs]
         activations = [*activations, targets.output_activation]
-        return NeuralNetwork(
+        network = NeuralNetwork(
             Layer(
                 n_in,
                 n_out,
@@ -479,6 +512,10 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             )
             for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations, strict=True)
         )
+        for layer, kind in zip(network.layers[:-1], norms, strict=False):
+            if kind is not None:  # between the affine map and the activation
+                layer.normalization = NORMALIZATIONS[kind](layer.n_outputs, dtype=dtype)
+        return network
 
     def _loss(self, network):
         """The training loss: a registry name, or a callable of that signature."""

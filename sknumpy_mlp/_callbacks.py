@@ -1,6 +1,6 @@
 """Per-epoch reporting during fit: verbose lines and scikit-learn's callbacks."""
 
-from .engine.backend import copy, namespace
+from .engine.backend import copy
 
 
 class _Callbacks:
@@ -22,11 +22,11 @@ class _Callbacks:
         layers = self.network.layers
         return {
             **self.targets.fitted_attributes(),
-            "coefs_": [
-                copy(layer.weights, namespace(layer.weights)) for layer in layers
-            ],
-            "intercepts_": [
-                copy(layer.biases, namespace(layer.biases)) for layer in layers
+            "coefs_": [copy(layer.weights) for layer in layers],
+            "intercepts_": [copy(layer.biases) for layer in layers],
+            "normalizations_": [
+                None if layer.normalization is None else layer.normalization.copied()
+                for layer in layers[:-1]
             ],
             "out_activation_": layers[-1].activation,
             "n_layers_": len(layers) + 1,
@@ -69,7 +69,3 @@ class _Callbacks:
                 y=self.y,
                 reconstruction_attributes=self._fitted_attributes,
             )
-
-
-def _copy(a):
-    return copy(a, namespace(a))

@@ -19,6 +19,7 @@ import numpy as np
 
 from .engine.backend import dtype_name, to_numpy
 from .engine.model_file import atomic_write
+from .engine.normalization import kind_of
 
 try:
     import onnx
@@ -139,6 +140,38 @@ def _sigmoid(graph, Z, output=None):
     return graph.node("Reciprocal", [denominator], output)
 
 
+def _normalization(graph, norm, Z):
+    """A BatchNorm (its running averages) or LayerNorm, as the engine
+    computes it at prediction: ``(Z - mean) * inverse * scale + shift``."""
+    if kind_of(norm) == "batch":
+        mean = graph.constant(to_numpy(norm.running_mean), "running_mean")
+        inverse = 1.0 / np.sqrt(to_numpy(norm.running_var) + norm.epsilon)
+        Z_hat = graph.node(
+            "Mul", [graph.node("Sub", [Z, mean]), graph.constant(inverse, "inverse")]
+        )
+    elif kind_of(norm) == "layer":
+        mean = _row_mean(graph, Z)
+        centered = graph.node("Sub", [Z, mean])
+        var = _row_mean(graph, graph.node("Mul", [centered, centered]))
+        std = graph.node(
+            "Sqrt", [graph.node("Add", [var, graph.constant(norm.epsilon)])]
+        )
+        Z_hat = graph.node("Mul", [centered, graph.node("Reciprocal", [std])])
+    else:
+        raise NotImplementedError(f"{norm!r} has no ONNX conversion.")
+    scaled = graph.node("Mul", [Z_hat, graph.constant(to_numpy(norm.scale), "scale")])
+    return graph.node("Add", [scaled, graph.constant(to_numpy(norm.shift), "shift")])
+
+
+def _row_mean(graph, Z):
+    """The mean of each row, as a column (ReduceMean's axes became an input
+    in opset 18)."""
+    if graph.container.target_opset >= 18:
+        axes = graph.constant(np.array([1], dtype=np.int64), "axes", np.int64)
+        return graph.node("ReduceMean", [Z, axes], keepdims=1)
+    return graph.node("ReduceMean", [Z], axes=[1], keepdims=1)
+
+
 def _logits(graph, model, X):
     """The output layer's pre-activation for input ``X``, in the model's dtype."""
     A = graph.node("Cast", [X], to=_PROTO[graph.dtype])
@@ -153,6 +186,9 @@ def _logits(graph, model, X):
         )
         if i == len(activations):
             return Z
+        norms = getattr(model, "normalizations_", None)
+        if norms and norms[i] is not None:
+            Z = _normalization(graph, norms[i], Z)
         A = _activation(graph, activations[i], Z)
 
 

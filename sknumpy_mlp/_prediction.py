@@ -25,7 +25,14 @@ class PredictionMixin:
             dtype = self.coefs_[0].dtype
         elif type(self.coefs_[0]) is not np.ndarray:  # another array library's
             dtype = dtype_in(namespace(self.coefs_[0]), dtype)
-        arrays = (*self.coefs_, *self.intercepts_)
+        # (fitted before normalizations existed: none)
+        norms = getattr(self, "normalizations_", None) or [None] * (
+            len(self.coefs_) - 1
+        )
+        norm_arrays = [
+            getattr(n, name) for n in norms if n is not None for name in n._arrays()
+        ]
+        arrays = (*self.coefs_, *self.intercepts_, *norm_arrays)
         shared = not copy and all(a.dtype == dtype for a in arrays)
         if shared:
             # Reused from call to call (building it is a quarter of the time
@@ -49,6 +56,13 @@ class PredictionMixin:
                 self.coefs_, self.intercepts_, activations, strict=True
             )
         ]
+        for layer, norm in zip(layers[:-1], norms, strict=True):
+            if norm is not None:  # shared, or copied like the weights
+                layer.normalization = (
+                    norm
+                    if shared
+                    else norm.copied(lambda a: astype(a, dtype, copy=True))
+                )
         network = NeuralNetwork(layers)
         if shared:
             _NETWORKS[self] = (key, network)

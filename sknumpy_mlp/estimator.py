@@ -104,6 +104,14 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
     dropout : float or list of float, default=0.0
         Inverted-dropout rate after each hidden layer (one rate, or one per
         hidden layer); off at prediction time.
+    normalization : {'batch', 'layer'}, list or None, default=None
+        Batch normalization (Ioffe and Szegedy, 2015) or layer normalization
+        (Ba et al., 2016) of each hidden layer's pre-activation, between its
+        affine map and its activation (one value, or one per hidden layer,
+        None for none). Their scales and shifts get no L2 penalty and no
+        weight decay; batch statistics are weighted by ``sample_weight``, and
+        prediction uses their running averages (momentum 0.9). ``'batch'``
+        needs a stochastic solver and batches of at least 2 rows.
     max_grad_norm : float or None, default=None
         Clip every batch's gradient to this global L2 norm.
     max_norm : float or None, default=None
@@ -236,6 +244,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         lr_decay_factor=0.1,
         warmup_epochs=0,
         dropout=0.0,
+        normalization=None,
         max_grad_norm=None,
         max_norm=None,
         augment=None,
@@ -276,6 +285,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
             lr_decay_factor=lr_decay_factor,
             warmup_epochs=warmup_epochs,
             dropout=dropout,
+            normalization=normalization,
             max_grad_norm=max_grad_norm,
             max_norm=max_norm,
             augment=augment,

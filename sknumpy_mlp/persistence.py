@@ -18,6 +18,7 @@ from .engine import NeuralNetwork
 from .engine.augmentation import ImageAugmenter
 from .engine.backend import to_numpy
 from .engine.model_file import ModelFile, layer_arrays, layer_spec, write
+from .engine.normalization import kind_of
 from .engine.optimizers import OPTIMIZERS
 from .engine.schema import (
     any_json,
@@ -298,6 +299,7 @@ def load_estimator(source, cls):
         "n_features_in_": n_features,
         "coefs_": [layer.weights for layer in layers],
         "intercepts_": [layer.biases for layer in layers],
+        "normalizations_": [layer.normalization for layer in layers[:-1]],
         "n_layers_": len(layers) + 1,
         "out_activation_": expected_out,
         "package_version_": meta.get("package_version"),
@@ -313,7 +315,7 @@ def load_estimator(source, cls):
         attributes,
         history=history,
         n_iter=n_iter,
-        optimizer=_optimizer(f, attributes),
+        optimizer=_optimizer(f, [p for layer in layers for p in layer.parameters()]),
         shuffle_state=_shuffle_state(f, meta["shuffle_state"]),
     )
     return est
@@ -356,6 +358,13 @@ def _check_architecture(f, est, layers, fitted, expected_out):
         or [layer.activation for layer in layers[:-1]] != activations
     ):
         raise f.error("its layer activations do not match its hyper-parameters")
+    try:
+        kinds = est._normalization_kinds(len(hidden))
+    except (ValueError, TypeError) as exc:
+        raise f.error(f"its hyper-parameters are invalid ({exc})") from exc
+    stored = [kind_of(layer.normalization) for layer in layers]
+    if stored != [*kinds, None]:
+        raise f.error("its normalizations do not match its hyper-parameters")
 
 
 def _class_targets(f, fitted, n_outputs):
@@ -389,7 +398,7 @@ def _regression_targets(f, est, fitted, n_outputs):
     return {"n_outputs_": n_outputs}, "exp" if est.loss == "poisson" else "identity"
 
 
-def _optimizer(f, attributes):
+def _optimizer(f, params):
     """``(solver, state)`` of the optimizer a warm start continues, each array
     checked against its parameter, and the whole state against the solver's
     ``load_state_dict`` (so that a warm start cannot fail on it later)."""
@@ -414,11 +423,6 @@ def _optimizer(f, attributes):
         raise f.error(
             f"its optimizer state does not fit {spec['solver']!r} ({exc!r})"
         ) from exc
-    params = [
-        p
-        for w, b in zip(attributes["coefs_"], attributes["intercepts_"], strict=True)
-        for p in (w, b)
-    ]
     for key in spec["arrays"]:
         state[key] = [
             f.array(f"optimizer_{key}_{i}", kinds="f", shape=p.shape)

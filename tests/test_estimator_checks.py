@@ -13,15 +13,23 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 # but sample-weight equivalence, which they cannot pass by nature: float32
 # rounding differs between repeated and weighted rows, and dropout masks are
 # drawn per row; tests/test_training.py covers them.)
-ESTIMATORS = [
-    Estimator(solver=solver, random_state=0)
-    for Estimator in (MLPScratchClassifier, MLPScratchRegressor)
-    for solver in ("adam", "sgd", "rmsprop", "adamw", "lbfgs")
-] + [
-    # the classifier's other loss, and smoothed targets
-    MLPScratchClassifier(loss="focal", random_state=0),
-    MLPScratchClassifier(label_smoothing=0.1, random_state=0),
-]
+ESTIMATORS = (
+    [
+        Estimator(solver=solver, random_state=0)
+        for Estimator in (MLPScratchClassifier, MLPScratchRegressor)
+        for solver in ("adam", "sgd", "rmsprop", "adamw", "lbfgs")
+    ]
+    + [
+        # the classifier's other loss, and smoothed targets
+        MLPScratchClassifier(loss="focal", random_state=0),
+        MLPScratchClassifier(label_smoothing=0.1, random_state=0),
+    ]
+    + [  # batch and layer normalization, in both estimators
+        Estimator(normalization=kind, random_state=0)
+        for Estimator in (MLPScratchClassifier, MLPScratchRegressor)
+        for kind in ("batch", "layer")
+    ]
+)
 
 
 @parametrize_with_checks(ESTIMATORS)

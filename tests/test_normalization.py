@@ -196,3 +196,95 @@ def test_a_normalization_must_fit_the_layer_it_follows():
     output.add(BatchNorm(3))
     with pytest.raises(ValueError, match="output layer is not supported"):
         output.loss_and_gradients(np.ones((4, 4)), np.eye(3)[[0, 1, 2, 0]])
+
+
+# ------------------------------------------------------------- the estimators
+
+from sklearn.datasets import make_classification  # noqa: E402
+
+from sknumpy_mlp import MLPScratchClassifier, MLPScratchRegressor  # noqa: E402
+
+estimators = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@estimators
+@pytest.mark.parametrize("normalization", ["batch", "layer"])
+def test_a_warm_start_continues_the_running_statistics_exactly(normalization):
+    X, y = make_classification(500, 8, n_informative=5, n_classes=3, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(12, 8), normalization=normalization, random_state=0,
+        n_iter_no_change=100, dtype="float64",
+    )  # fmt: skip
+    once = MLPScratchClassifier(max_iter=5, **params).fit(X, y)
+    twice = MLPScratchClassifier(max_iter=2, **params).fit(X, y)
+    twice.set_params(warm_start=True, max_iter=3).fit(X, y)
+    for a, b in zip(once.normalizations_, twice.normalizations_, strict=True):
+        for name in a._arrays():
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(once.predict_proba(X), twice.predict_proba(X))
+
+
+@estimators
+def test_partial_fit_moves_the_running_statistics_and_saves_them(tmp_path):
+    X, y = make_classification(400, 8, n_informative=5, random_state=0)
+    clf = MLPScratchClassifier(normalization="batch", random_state=0)
+    clf.partial_fit(X[:200], y[:200], classes=[0, 1])
+    before = clf.normalizations_[0].running_mean.copy()
+    clf.partial_fit(X[200:] + 3.0, y[200:])  # shifted inputs: the averages follow
+    assert not np.allclose(clf.normalizations_[0].running_mean, before)
+    clf.save(tmp_path / "m.npz")
+    loaded = MLPScratchClassifier.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    loaded.partial_fit(X[:200], y[:200])  # and the fit goes on from the file
+    clf.partial_fit(X[:200], y[:200])
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_lbfgs_refuses_batch_normalization_and_takes_layer_normalization():
+    X, y = make_classification(100, 5, random_state=0)
+    with pytest.raises(ValueError, match="normalization='batch' needs a stochastic"):
+        MLPScratchClassifier(solver="lbfgs", normalization="batch").fit(X, y)
+    reg = MLPScratchRegressor(solver="lbfgs", normalization="layer", max_iter=500)
+    assert reg.fit(X, X[:, 0]).score(X, X[:, 0]) > 0.9
+
+
+@estimators
+def test_bad_normalizations_are_refused():
+    X, y = make_classification(101, 5, random_state=0)
+    with pytest.raises(ValueError, match="normalization has 1 entries"):
+        MLPScratchClassifier(normalization=["batch"]).fit(X, y)
+    with pytest.raises(ValueError, match="Unknown normalization 'group'"):
+        MLPScratchClassifier(normalization=["group", None]).fit(X, y)
+    with pytest.raises(ValueError, match="1 sample"):  # the last batch: 1 row
+        MLPScratchClassifier(normalization="batch", batch_size=50).fit(X, y)
+    fitted = MLPScratchClassifier(normalization="batch", max_iter=2).fit(
+        X[:100], y[:100]
+    )
+    with pytest.raises(ValueError, match="warm_start cannot change normalization"):
+        fitted.set_params(warm_start=True, normalization="layer").fit(X[:100], y[:100])
+
+
+def test_a_file_whose_normalizations_differ_from_its_parameters_is_refused(tmp_path):
+    import json
+    import zipfile
+
+    X, y = make_classification(100, 5, random_state=0)
+    with pytest.warns(Warning):
+        MLPScratchClassifier(max_iter=2, random_state=0).fit(X, y).save(
+            tmp_path / "m.npz"
+        )
+    with zipfile.ZipFile(tmp_path / "m.npz") as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    meta = json.loads(np.load(tmp_path / "m.npz")["metadata"].tobytes())
+    meta["params"]["normalization"] = "batch"  # the layers have none
+    text = json.dumps(meta).encode()
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.frombuffer(text, dtype=np.uint8))
+    members["metadata.npy"] = buffer.getvalue()
+    with zipfile.ZipFile(tmp_path / "bad.npz", "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    with pytest.raises(ValueError, match="normalizations do not match"):
+        MLPScratchClassifier.load(tmp_path / "bad.npz")

@@ -193,3 +193,27 @@ def test_a_model_trained_on_another_array_library_exports(data):
     reference = MLPScratchClassifier(max_iter=5, dtype="float64", random_state=0)
     label, proba = run(clf.to_onnx(options={"zipmap": False}), X)
     np.testing.assert_allclose(proba, reference.fit(X, y).predict_proba(X), rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("normalization", ["batch", "layer", ["layer", "batch"]])
+def test_normalizations_match_onnx_runtime(data, dtype, normalization):
+    X, y = data
+    clf = MLPScratchClassifier(
+        hidden_layer_sizes=(16, 8),
+        normalization=normalization,
+        dtype=dtype,
+        max_iter=20,
+        random_state=0,
+    ).fit(X, y)
+    _check_classifier(clf, X.astype(dtype), dtype)
+    older = clf.to_onnx(target_opset=13, options={"zipmap": False})  # ReduceMean
+    _check_classifier(clf, X.astype(dtype), dtype, older)
+    reg = MLPScratchRegressor(
+        hidden_layer_sizes=(8,), normalization=normalization if isinstance(
+            normalization, str) else "layer", dtype=dtype, max_iter=20, random_state=0,
+    ).fit(X, X[:, :2])  # fmt: skip
+    (predicted,) = run(reg.to_onnx(), X.astype(dtype))
+    np.testing.assert_allclose(
+        predicted, reg.predict(X.astype(dtype)), rtol=RTOL[dtype], atol=RTOL[dtype]
+    )

@@ -104,6 +104,8 @@ PARAMETER_OPTIONS = [
     ("lr_decay_factor", "the step schedule's reduction factor"),
     ("warmup_epochs", "epochs of linear warm-up of the rate"),
     ("dropout", "dropout rate of the hidden layers, or one per hidden layer"),
+    ("normalization", "batch or layer normalization of the hidden layers, or one "
+     "per hidden layer"),
     ("max_grad_norm", "clip each batch's gradient to this global norm, or none"),
     ("max_norm", "max-norm constraint on each unit's incoming weights, or "
      "none"),

@@ -31,11 +31,13 @@ The backward pass, with :math:`g = \partial L / \partial \hat z = \gamma \odot
 running averages are not part of the computation the gradient follows.
 """
 
+import copy
 import numbers
 
 import numpy as np
 
 from .backend import array_sum, namespace, to_namespace
+from .backend import copy as backend_copy
 from .layers import _check_size, resolve_dtype
 
 
@@ -108,7 +110,22 @@ class _Normalization:
         return self
 
     def _arrays(self):
+        """The attributes that hold its arrays (what a model file stores)."""
         return ("scale", "shift")
+
+    def copied(self, convert=None):
+        """A copy that shares no array with this one; ``convert(array)``,
+        if given, makes each new array (another dtype, another library)."""
+        new = copy.copy(self)
+        for name in self._arrays():
+            value = getattr(self, name)
+            setattr(
+                new, name, backend_copy(value) if convert is None else convert(value)
+            )
+        new.grad_scale = new.grad_shift = None
+        new._packed = False
+        new._cache = None
+        return new
 
     def clear(self):
         self._cache = None
@@ -197,3 +214,11 @@ class LayerNorm(_Normalization):
 
 #: The normalizations by name, as the estimators' ``normalization`` takes them.
 NORMALIZATIONS = {"batch": BatchNorm, "layer": LayerNorm}
+
+
+def kind_of(normalization):
+    """The :data:`NORMALIZATIONS` name of ``normalization``, or None."""
+    for name, cls in NORMALIZATIONS.items():
+        if type(normalization) is cls:
+            return name
+    return None
