@@ -33,9 +33,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sknumpy_mlp import ImageAugmenter, MLPScratchClassifier, load_mnist
 
 
-def recipe(epochs, seed):
-    """The estimator of the record, unfitted."""
-    return MLPScratchClassifier(
+def recipe(epochs, seed, **changes):
+    """The estimator of the record, unfitted (``changes``: parameters to try
+    instead of the recipe's, e.g. ``label_smoothing=0.1``)."""
+    return MLPScratchClassifier(**{**_recipe_params(epochs, seed), **changes})
+
+
+def _recipe_params(epochs, seed):
+    return dict(
         hidden_layer_sizes=(1024, 1024),
         batch_size=256,
         learning_rate_init=0.001,
@@ -67,13 +72,24 @@ def main(argv=None):
         help="epochs of the cosine schedule (default: 90, about 11 minutes here)",
     )
     parser.add_argument("--output", help="save the trained model to this file")
+    parser.add_argument(
+        "--label-smoothing", type=float, default=0.0, help="try label smoothing"
+    )
+    parser.add_argument(
+        "--normalization", choices=["batch", "layer"], help="try a normalization"
+    )
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be positive")
 
     start = time.perf_counter()
     (X_train, y_train), (X_test, y_test) = load_mnist(args.data)
-    clf = recipe(args.epochs, args.seed)
+    changes = {}
+    if args.label_smoothing:
+        changes["label_smoothing"] = args.label_smoothing
+    if args.normalization:
+        changes["normalization"] = args.normalization
+    clf = recipe(args.epochs, args.seed, **changes)
     print(
         f"training {clf.hidden_layer_sizes} for {args.epochs} epochs, seed {args.seed}"
     )
