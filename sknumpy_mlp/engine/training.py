@@ -461,8 +461,7 @@ def train(network, optimizer, X, Y, config):
 
 
 def _copies(network):
-    params = network.parameters()
-    return [copy(p, namespace(p)) for p in params]
+    return [copy(p) for p in network.parameters()]
 
 
 class TrainingDiverged(FloatingPointError, ValueError):
