@@ -25,14 +25,15 @@ class PredictionMixin:
             dtype = self.coefs_[0].dtype
         elif type(self.coefs_[0]) is not np.ndarray:  # another array library's
             dtype = dtype_in(namespace(self.coefs_[0]), dtype)
-        # (fitted before normalizations existed: none)
+        # (none when fitted before normalizations existed)
         norms = getattr(self, "normalizations_", None) or [None] * (
             len(self.coefs_) - 1
         )
-        norm_arrays = [
-            getattr(n, name) for n in norms if n is not None for name in n._arrays()
-        ]
-        arrays = (*self.coefs_, *self.intercepts_, *norm_arrays)
+        arrays = (*self.coefs_, *self.intercepts_)
+        if norms.count(None) != len(norms):  # their arrays are part of the key
+            arrays += tuple(
+                getattr(n, name) for n in norms if n is not None for name in n._arrays()
+            )
         shared = not copy and all(a.dtype == dtype for a in arrays)
         if shared:
             # Reused from call to call (building it is a quarter of the time

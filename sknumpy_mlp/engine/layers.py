@@ -269,13 +269,6 @@ class Layer:
             self._output = A
         return A
 
-    def normalized(self, Z, training=False, sample_weight=None):
-        """``Z`` through the layer's normalization, if it has one (see
-        :mod:`~sknumpy_mlp.engine.normalization`)."""
-        if self.normalization is None:
-            return Z
-        return self.normalization.forward(Z, training, sample_weight)
-
     def forward(self, X, training=False, sample_weight=None):
         """Output of the layer for input ``X``.
 
@@ -283,7 +276,9 @@ class Layer:
         :meth:`backward`, and dropout (if any) is applied; ``sample_weight``
         weighs the rows in a batch normalization's statistics.
         """
-        Z = self.normalized(self.linear(X, training), training, sample_weight)
+        Z = self.linear(X, training)
+        if self.normalization is not None:
+            Z = self.normalization.forward(Z, training, sample_weight)
         A = self.activate(Z, training)
         if self.dropout is not None:
             A = self.dropout.forward(A, training)

@@ -290,7 +290,9 @@ class NeuralNetwork:
             check_first(Z)
         for layer, following in zip(layers[:-1], layers[1:], strict=True):
             # dropout is the identity; a normalization uses its running averages
-            Z = following.linear(layer.activate(layer.normalized(Z)))
+            if layer.normalization is not None:
+                Z = layer.normalization.forward(Z)
+            Z = following.linear(layer.activate(Z))
         return Z
 
     def predict(self, X):
