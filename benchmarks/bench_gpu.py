@@ -85,24 +85,15 @@ def estimator(epochs, seed=0, **params):
 
 
 def record_estimator(epochs, seed=0):
-    from sknumpy_mlp import ImageAugmenter, MLPScratchClassifier
+    """``examples/mnist_record.py``'s recipe itself, without its epoch lines."""
+    import importlib.util
+    from pathlib import Path
 
-    return MLPScratchClassifier(  # examples/mnist_record.py's recipe
-        hidden_layer_sizes=(1024, 1024),
-        batch_size=256,
-        learning_rate_init=0.001,
-        learning_rate="cosine",
-        max_iter=epochs,
-        early_stopping=False,
-        n_iter_no_change=epochs,
-        alpha=0.0,
-        dropout=0.2,
-        max_norm=3.0,
-        augment=ImageAugmenter(
-            (28, 28), max_shift=2, max_rotation=12, max_scale=0.1, elastic_alpha=1.5
-        ),
-        random_state=seed,
-    )
+    path = Path(__file__).resolve().parents[1] / "examples" / "mnist_record.py"
+    spec = importlib.util.spec_from_file_location("mnist_record", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.recipe(epochs, seed, verbose=False)
 
 
 def timed_fit(est, X, y, synchronize):
