@@ -27,7 +27,7 @@ from ._validation import checked_weights, own_validation, split_validation
 from .engine import Layer, NeuralNetwork
 from .engine.activations import ACTIVATIONS, ALIASES, OUTPUT_ONLY, resolve_activation
 from .engine.augmentation import ImageAugmenter
-from .engine.backend import to_namespace, to_numpy
+from .engine.backend import astype, dtype_in, to_namespace, to_numpy
 from .engine.normalization import NORMALIZATIONS, kind_of
 from .engine.optimizers import OPTIMIZERS
 from .engine.schedules import SCHEDULES
@@ -265,11 +265,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             self._training_dtype(X) if first_pass else numpy_dtype(self.coefs_[0].dtype)
         )
         if self.solver == "lbfgs" or X.shape[0] <= AUTO_FLOAT32_MIN_SAMPLES:
-            X = (
-                X.astype(dtype, copy=False)
-                if xp is np
-                else xp.astype(X, getattr(xp, dtype.name), copy=False)
-            )
+            X = astype(X, dtype if xp is np else dtype_in(xp, dtype), copy=False)
         # else X keeps its dtype and each mini-batch is converted on its own:
         # no second copy of a large data set
         targets = self._targets(

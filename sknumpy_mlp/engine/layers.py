@@ -10,7 +10,7 @@ from .activations import (
     NEEDS_PREACTIVATION,
     resolve_activation,
 )
-from .backend import DeviceRandom, device, dtype_name, namespace, to_namespace
+from .backend import DeviceRandom, copy, device, dtype_name, namespace, to_namespace
 from .initializers import INITIALIZERS, default_initializer
 
 #: The floating-point types the engine computes in.
@@ -263,7 +263,7 @@ class Layer:
     def activate(self, Z, training=False):
         """Apply the activation to ``Z`` (in place on NumPy) and return it."""
         if training and self.activation in NEEDS_PREACTIVATION:
-            self._preactivation = namespace(Z).asarray(Z, copy=True)
+            self._preactivation = copy(Z)
         A = ACTIVATIONS[self.activation](Z)
         if training:
             self._output = A

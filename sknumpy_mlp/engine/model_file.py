@@ -42,7 +42,7 @@ from .activations import ACTIVATIONS
 from .backend import to_numpy
 from .layers import Dropout, Layer
 from .losses import LOSSES
-from .normalization import BatchNorm, LayerNorm
+from .normalization import NORMALIZATIONS, BatchNorm, kind_of
 from .schema import (
     SchemaError,
     any_json,
@@ -77,7 +77,7 @@ def layer_spec(layers):
         norm = layer.normalization
         if norm is not None:  # files without one keep loading
             spec["normalization"] = {
-                "kind": _NORM_KIND[type(norm)],
+                "kind": kind_of(norm),
                 "epsilon": norm.epsilon,
             }
             if isinstance(norm, BatchNorm):
@@ -93,7 +93,6 @@ _NORM_ARRAYS = {
     "running_mean": "norm_mean",
     "running_var": "norm_var",
 }
-_NORM_KIND = {BatchNorm: "batch", LayerNorm: "layer"}
 
 
 def layer_arrays(layers):
@@ -499,7 +498,7 @@ class ModelFile:
     def _normalization(self, i, spec, dtype):
         """Layer ``i``'s BatchNorm or LayerNorm, its arrays checked."""
         options = dict(spec["normalization"])
-        cls = {"batch": BatchNorm, "layer": LayerNorm}[options.pop("kind")]
+        cls = NORMALIZATIONS[options.pop("kind")]
         norm = cls(spec["n_outputs"], dtype=dtype, **options)
         for attribute in norm._arrays():
             name = f"{_NORM_ARRAYS[attribute]}_{i}"
