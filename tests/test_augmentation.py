@@ -5,9 +5,11 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 
 from sknumpy_mlp import ImageAugmenter, MLPScratchClassifier, NeuralNetwork
 from sknumpy_mlp.engine import Layer
+from sknumpy_mlp.engine.augmentation import _bilinear
 
 STILL = dict(max_shift=0, max_rotation=0, max_scale=0)
 
@@ -67,6 +69,76 @@ def test_rotations_and_scalings_keep_the_centre_and_the_elastic_field_is_bounded
     field = displacement[0].reshape(200, 28, 28)
     # 7 control points across 28 pixels: 4.5 pixels apart (at most 5)
     assert np.abs(np.diff(field, axis=2)).max() <= 2 * 2.0 / 4.5 + 1e-9
+
+
+def test_bilinear_sampling_is_scipys_order_1_with_zeros_outside():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    images = rng.random((30, 28, 20))
+    strong = ImageAugmenter(
+        (28, 20), max_shift=4, max_rotation=30, max_scale=0.2, elastic_alpha=3
+    )
+    rows, cols = strong._source_coordinates(30, 28, 20, rng, np.float64)
+    assert (rows < 0).any() and (cols > 19).any()  # some pixels read outside
+    expected = [
+        ndimage.map_coordinates(image, [r, c], order=1, mode="grid-constant")
+        for image, r, c in zip(images, rows, cols, strict=True)
+    ]
+    out = _bilinear(images, rows.copy(), cols.copy())
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
+
+
+def test_average_is_the_mean_over_the_images_and_their_distortions(digits):
+    X, _ = digits
+    X = X[:50]
+    augmenter = ImageAugmenter((8, 8), max_shift=1, elastic_alpha=0.5)
+    squares = lambda images: images.astype(np.float64) ** 2  # noqa: E731
+    rng = np.random.default_rng(7)
+    expected = squares(X) + sum(squares(augmenter.distort(X, rng)) for _ in range(5))
+    out = augmenter.average(squares, X, n_views=5, random_state=7)
+    np.testing.assert_allclose(out, expected / 6, rtol=1e-12)
+    np.testing.assert_array_equal(
+        augmenter.average(squares, X, n_views=0, random_state=7), squares(X)
+    )
+    still = ImageAugmenter((8, 8), **STILL)
+    np.testing.assert_allclose(
+        still.average(squares, X, n_views=3), squares(X), rtol=1e-12
+    )
+
+
+def test_average_over_distortions_of_a_trained_classifier(digits):
+    X, y = digits
+    clf = MLPScratchClassifier(
+        augment=ImageAugmenter((8, 8), max_shift=0.5, max_rotation=5),
+        max_iter=60,
+        n_iter_no_change=60,
+        tol=0,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):  # all 60 epochs run
+        clf.fit(X[:1200], y[:1200])
+    proba = clf.augment.average(clf.predict_proba, X[1200:], 8, random_state=0)
+    assert proba.shape == (len(X) - 1200, 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    accuracy = np.mean(clf.classes_[proba.argmax(axis=1)] == y[1200:])
+    assert accuracy > 0.9
+    assert not np.allclose(proba, clf.predict_proba(X[1200:]))
+
+
+@pytest.mark.parametrize(
+    "n_views, predict, error, message",
+    [
+        (-1, np.sum, ValueError, "n_views must be an integer >= 0; got -1"),
+        (2.5, np.sum, ValueError, "n_views must be an integer >= 0; got 2.5"),
+        (2, lambda X: np.zeros(len(X), int), TypeError, "returned int64"),
+    ],
+)
+def test_average_refuses_bad_arguments(n_views, predict, error, message):
+    with pytest.raises(error, match=message):
+        ImageAugmenter((8, 8)).average(predict, np.zeros((3, 64)), n_views)
+    with pytest.raises(ValueError, match="has 64 pixels, but X has 63"):
+        ImageAugmenter((8, 8)).average(np.sum, np.zeros((3, 63)))
 
 
 def test_same_seed_same_distortions_other_seed_others(digits):
