@@ -7,7 +7,15 @@ writes and ``load_mnist`` finds the MNIST digits.
 
 from ._version import __version__
 from .datasets import load_mnist
-from .engine import BatchNorm, Dropout, ImageAugmenter, Layer, LayerNorm, NeuralNetwork
+from .engine import (
+    BatchNorm,
+    Dropout,
+    ImageAugmenter,
+    Layer,
+    LayerNorm,
+    NeuralNetwork,
+    deskew,
+)
 from .estimator import MLPScratchClassifier
 from .persistence import load as _load
 from .regressor import MLPScratchRegressor
@@ -74,6 +82,7 @@ __all__ = [
     "MLPScratchRegressor",
     "NeuralNetwork",
     "__version__",
+    "deskew",
     "load",
     "load_mnist",
     "save",

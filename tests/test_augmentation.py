@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
-from sknumpy_mlp import ImageAugmenter, MLPScratchClassifier, NeuralNetwork
+from sknumpy_mlp import ImageAugmenter, MLPScratchClassifier, NeuralNetwork, deskew
 from sknumpy_mlp.engine import Layer
 from sknumpy_mlp.engine.augmentation import _bilinear
 
@@ -139,6 +139,75 @@ def test_average_refuses_bad_arguments(n_views, predict, error, message):
         ImageAugmenter((8, 8)).average(predict, np.zeros((3, 64)), n_views)
     with pytest.raises(ValueError, match="has 64 pixels, but X has 63"):
         ImageAugmenter((8, 8)).average(np.sum, np.zeros((3, 63)))
+
+
+def _moments(images):
+    """Centre of mass (rows, cols) and row-column covariance of each image."""
+    r, c = np.indices(images.shape[1:])
+    mass = images.sum(axis=(1, 2))
+    mean_r = (images * r).sum(axis=(1, 2)) / mass
+    mean_c = (images * c).sum(axis=(1, 2)) / mass
+    r_off = r - mean_r[:, None, None]
+    c_off = c - mean_c[:, None, None]
+    return mean_r, mean_c, (images * r_off * c_off).sum(axis=(1, 2)) / mass
+
+
+def test_deskew_makes_slanted_strokes_upright_and_centred():
+    rng = np.random.default_rng(0)
+    images = np.zeros((40, 28, 28))
+    for i in range(40):  # a thick stroke of random slant, off-centre
+        slant, shift_r, shift_c = rng.uniform(-0.5, 0.5), *rng.integers(-3, 4, 2)
+        for r in range(6, 22):
+            c = 13.5 + slant * (r - 13.5) + shift_c
+            images[i, r + shift_r, int(round(c)) - 1 : int(round(c)) + 2] = 1.0
+    mean_r, mean_c, cov = _moments(images)
+    assert np.abs(cov).max() > 10  # slanted
+    out = deskew(images.reshape(40, -1)).reshape(40, 28, 28)
+    mean_r, mean_c, cov = _moments(out)
+    np.testing.assert_allclose(mean_r, 13.5, atol=0.05)
+    np.testing.assert_allclose(mean_c, 13.5, atol=0.05)
+    assert np.abs(cov).max() < 0.3
+    # interpolation moves the ink without losing it (the strokes stay inside)
+    np.testing.assert_allclose(out.sum(axis=(1, 2)), images.sum(axis=(1, 2)))
+    # straight and centred already: only rounding changes
+    again = deskew(out.reshape(40, -1)).reshape(40, 28, 28)
+    assert np.abs(_moments(again)[2]).max() < 0.3
+
+
+def test_deskew_leaves_an_upright_centred_image_and_an_empty_one_alone():
+    image = np.zeros((2, 8, 8), dtype=np.float32)
+    image[0, 1:7, 3:5] = 1.0  # a bar about the centre (3.5, 3.5)
+    out = deskew(image.reshape(2, -1), (8, 8))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, image.reshape(2, -1), atol=1e-6)
+    as_integers = deskew((image * 255).astype(np.uint8).reshape(2, -1), (8, 8))
+    assert as_integers.dtype == np.float32  # integers give float32, as the augmenter
+    np.testing.assert_allclose(as_integers, out * 255, atol=1e-3)
+
+
+def test_deskew_straightens_mnist(mnist):
+    (X, _), _ = mnist
+    X = X[:500]
+    before = np.abs(_moments(X.reshape(-1, 28, 28).astype(np.float64))[2])
+    after = np.abs(_moments(deskew(X).reshape(-1, 28, 28).astype(np.float64))[2])
+    assert np.median(before) > 1.0
+    assert np.median(after) < 0.1 * np.median(before)
+
+
+@pytest.mark.parametrize(
+    "X, image_shape, message",
+    [
+        (np.zeros((3, 63)), (8, 8), "has 64 pixels, but X has 63 features"),
+        (np.zeros(64), (8, 8), "must be 2-D"),
+        (np.zeros((3, 64)), (8,), "image_shape must be"),
+        (-np.ones((3, 64)), (8, 8), "pixel values >= 0"),
+        (np.full((3, 64), np.nan), (8, 8), "NaN or infinity"),
+        (np.array([["a"] * 4]), (2, 2), "must hold numbers"),
+    ],
+)
+def test_deskew_refuses_what_it_cannot_straighten(X, image_shape, message):
+    with pytest.raises(ValueError, match=message):
+        deskew(X, image_shape)
 
 
 def test_same_seed_same_distortions_other_seed_others(digits):

@@ -5,7 +5,7 @@ initialisers, optimizers and schedules are small name -> function registries;
 ``training`` holds the mini-batch loop.
 """
 
-from .augmentation import ImageAugmenter
+from .augmentation import ImageAugmenter, deskew
 from .layers import Dropout, Layer
 from .network import NeuralNetwork
 from .normalization import BatchNorm, LayerNorm
@@ -17,4 +17,5 @@ __all__ = [
     "Layer",
     "LayerNorm",
     "NeuralNetwork",
+    "deskew",
 ]
