@@ -185,6 +185,16 @@ def test_deskew_leaves_an_upright_centred_image_and_an_empty_one_alone():
     np.testing.assert_allclose(as_integers, out * 255, atol=1e-3)
 
 
+def test_deskew_does_each_image_alone(digits, monkeypatch):
+    from sknumpy_mlp.engine import augmentation
+
+    X, _ = digits
+    whole = deskew(X[:100], (8, 8))
+    monkeypatch.setattr(augmentation, "_DESKEW_ROWS", 7)  # 15 pieces, one short
+    np.testing.assert_allclose(deskew(X[:100], (8, 8)), whole, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(deskew(X[42:43], (8, 8)), whole[42:43], atol=1e-6)
+
+
 def test_deskew_straightens_mnist(mnist):
     (X, _), _ = mnist
     X = X[:500]

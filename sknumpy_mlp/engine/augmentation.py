@@ -311,29 +311,49 @@ def deskew(X, image_shape=(28, 28)):
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must hold numbers; got dtype {X.dtype}.")
     dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
-    X = X.astype(dtype, copy=False)
-    if X.size and not np.isfinite(X).all():
-        raise ValueError("deskew needs finite pixel values; X has NaN or infinity.")
+    # a NaN or an infinity makes the sum non-finite; a float64 sum of finite
+    # values overflows only for float64 values near the largest (checked then)
+    if X.dtype.kind == "f" and not np.isfinite(X.sum(dtype=np.float64)):
+        if not np.isfinite(X).all():
+            raise ValueError("deskew needs finite pixel values; X has NaN or infinity.")
     if X.size and X.min() < 0:
         raise ValueError(
             "deskew needs pixel values >= 0 (the ink of each image weighs its "
             "moments); deskew the images before standardising them."
         )
-    r, c = (a.ravel().astype(np.float64) for a in np.indices((height, width)))
-    r -= (height - 1) / 2
-    c -= (width - 1) / 2
-    mass = X.sum(axis=1, dtype=np.float64)
+    # each pixel's offsets from the centre, and their products
+    r, c = (
+        np.indices((height, width)).reshape(2, -1) - np.c_[[height - 1, width - 1]] / 2
+    )
+    moments = np.stack([np.ones_like(r), r, c, r * r, r * c], axis=1)
+    out = np.empty(X.shape, dtype=dtype)
+    for start in range(0, X.shape[0], _DESKEW_ROWS):  # bounded temporaries
+        rows = slice(start, start + _DESKEW_ROWS)
+        out[rows] = _deskewed(X[rows].astype(dtype, copy=False), moments, height, width)
+    return out
+
+
+#: Images deskewed at a time (a few tens of megabytes of temporaries).
+_DESKEW_ROWS = 1024
+
+
+def _deskewed(X, moments, height, width):
+    """:func:`deskew` of the rows ``X`` (checked, float), ``moments`` being the
+    pixels' (1, r, c, r * r, r * c), r and c their offsets from the centre."""
+    # the moments in float64, whatever X's dtype: mass, then the sums
+    # weighted by r, c, r * r and r * c
+    mass, sum_r, sum_c, sum_rr, sum_rc = (X.astype(np.float64) @ moments).T
     inked = mass > 0
     mass[~inked] = 1.0
-    mean_r = X @ r / mass  # the moments in float64, whatever X's dtype
-    mean_c = X @ c / mass
-    var_r = X @ (r * r) / mass - mean_r**2
-    cov_rc = X @ (r * c) / mass - mean_r * mean_c
+    mean_r, mean_c = sum_r / mass, sum_c / mass
+    var_r = sum_rr / mass - mean_r**2
+    cov_rc = sum_rc / mass - mean_r * mean_c
     shear = np.divide(cov_rc, var_r, out=np.zeros_like(var_r), where=var_r > 1e-12)
-    work = np.float32 if dtype == np.float32 else np.float64
+    r, c = moments[:, 1], moments[:, 2]
+    work = np.float32 if X.dtype == np.float32 else np.float64
     rows = (mean_r[:, None] + r + (height - 1) / 2).astype(work)
     cols = (mean_c[:, None] + c + (width - 1) / 2 + shear[:, None] * r).astype(work)
-    out = _bilinear(X.reshape(-1, height, width), rows, cols).astype(dtype, copy=False)
+    out = _bilinear(X.reshape(-1, height, width), rows, cols)
     out[~inked] = 0
     return out
 
