@@ -31,18 +31,19 @@ def _skops():
 
 
 def trusted_types():
-    """The names of this package's types that a pipeline file may hold.
+    """The names of this package's types that a pipeline file may hold
+    (and of :func:`~sknumpy_mlp.deskew`, for ``FunctionTransformer(deskew)``).
 
     Pass them to ``skops.io.load(path, trusted=...)`` to read a pipeline file
     with skops directly; :func:`sknumpy_mlp.load` trusts them (and nothing
     else that skops does not trust by default).
     """
-    from .engine.augmentation import ImageAugmenter
+    from .engine.augmentation import ImageAugmenter, deskew
     from .estimator import MLPScratchClassifier
     from .regressor import MLPScratchRegressor
 
-    classes = (MLPScratchClassifier, MLPScratchRegressor, ImageAugmenter)
-    return [f"{cls.__module__}.{cls.__qualname__}" for cls in classes]
+    names = (MLPScratchClassifier, MLPScratchRegressor, ImageAugmenter, deskew)
+    return [f"{obj.__module__}.{obj.__qualname__}" for obj in names]
 
 
 def is_pipeline(obj):

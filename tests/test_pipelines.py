@@ -11,10 +11,15 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import sknumpy_mlp
-from sknumpy_mlp import ImageAugmenter, MLPScratchClassifier, MLPScratchRegressor
+from sknumpy_mlp import (
+    ImageAugmenter,
+    MLPScratchClassifier,
+    MLPScratchRegressor,
+    deskew,
+)
 from sknumpy_mlp.pipelines import trusted_types
 
 from .conftest import MNIST_DIR
@@ -70,6 +75,16 @@ def test_a_pipeline_round_trips_and_predicts_identically(tmp_path, data, kind):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         loaded.fit(X, target)
+
+
+def test_a_deskewing_pipeline_round_trips(tmp_path, data):
+    X, y = data
+    deskewing = FunctionTransformer(deskew, kw_args={"image_shape": (4, 4)})
+    pipe = _fitted(deskewing, MLPScratchClassifier(max_iter=5), X=X, y=y)
+    sknumpy_mlp.save(pipe, tmp_path / "p.skops")
+    loaded = sknumpy_mlp.load(tmp_path / "p.skops")
+    assert loaded[0].func is deskew
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
 
 
 def test_a_foreign_type_is_refused_by_name(tmp_path, data):
