@@ -138,7 +138,7 @@ class ImageAugmenter:
             raise ValueError(f"elastic_spacing must be >= 1; got {spacing!r}.")
         if n_features is not None and shape[0] * shape[1] != n_features:
             raise ValueError(
-                f"augment's image_shape {tuple(shape)} has {shape[0] * shape[1]} "
+                f"image_shape {tuple(shape)} has {shape[0] * shape[1]} "
                 f"pixels, but X has {n_features} features."
             )
         return self
@@ -155,11 +155,15 @@ class ImageAugmenter:
         -------
         ndarray of the shape and dtype of ``X`` (float32 for integer input)
         """
+        return self.distort(self._images(X), np.random.default_rng(random_state))
+
+    def _images(self, X):
+        """``X`` as an array, checked to be 2-D rows of images of this shape."""
         X = np.asarray(X)
         self.check(X.shape[1] if X.ndim == 2 else None)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, pixels); got {X.ndim}-D.")
-        return self.distort(X, np.random.default_rng(random_state))
+        return X
 
     def average(self, predict, X, n_views=32, random_state=None):
         """Test-time augmentation: the mean of ``predict`` over ``X`` and
@@ -199,10 +203,7 @@ class ImageAugmenter:
         """
         if not (isinstance(n_views, int | np.integer) and n_views >= 0):
             raise ValueError(f"n_views must be an integer >= 0; got {n_views!r}.")
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (n_samples, pixels); got {X.ndim}-D.")
-        self.check(X.shape[1])
+        X = self._images(X)
         rng = np.random.default_rng(random_state)
         total = np.array(predict(X), copy=True)
         if total.dtype.kind not in "fc":
@@ -218,7 +219,7 @@ class ImageAugmenter:
     def distort(self, X, rng):
         """:meth:`transform` without the checks, for ``X`` already checked
         (the estimator calls it on every training batch)."""
-        dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
+        dtype = _float_dtype(X)
         height, width = (int(s) for s in self.image_shape)
         n = X.shape[0]
         rows, cols = self._source_coordinates(n, height, width, rng, dtype)
@@ -298,19 +299,11 @@ def deskew(X, image_shape=(28, 28)):
     >>> np.round(upright[2:7, 4], 6)  # all its ink in the middle column
     array([1., 1., 1., 1., 1.])
     """
-    ImageAugmenter(image_shape).check()
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, pixels); got {X.ndim}-D.")
-    height, width = (int(s) for s in image_shape)
-    if height * width != X.shape[1]:
-        raise ValueError(
-            f"image_shape {tuple(image_shape)} has {height * width} pixels, but X "
-            f"has {X.shape[1]} features."
-        )
+    X = ImageAugmenter(image_shape)._images(X)
+    height, width = (int(size) for size in image_shape)
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must hold numbers; got dtype {X.dtype}.")
-    dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
+    dtype = _float_dtype(X)
     # a NaN or an infinity makes the sum non-finite; a float64 sum of finite
     # values overflows only for float64 values near the largest (checked then)
     if X.dtype.kind == "f" and not np.isfinite(X.sum(dtype=np.float64)):
@@ -331,6 +324,11 @@ def deskew(X, image_shape=(28, 28)):
         rows = slice(start, start + _DESKEW_ROWS)
         out[rows] = _deskewed(X[rows].astype(dtype, copy=False), moments, height, width)
     return out
+
+
+def _float_dtype(X):
+    """The dtype of distorted or deskewed ``X``: its own, float32 for integers."""
+    return X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
 
 
 #: Images deskewed at a time (a few tens of megabytes of temporaries).
