@@ -455,6 +455,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         if self._multilabel:
             # each label's probability strictly inside (0, 1)
             return xp.clip(ACTIVATIONS["logistic"](Z), _TINY, _BELOW_ONE)
+        if self.n_outputs_ > 1 and xp is np:
+            return ACTIVATIONS["softmax"](Z)  # never exactly 0 (see softmax)
         if self.n_outputs_ == 1:
             # sigma(-z) rather than 1 - sigma(z): exact where sigma(z) rounds to 1
             P = ACTIVATIONS["logistic"](xp.concat([-Z, Z], axis=1))

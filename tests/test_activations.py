@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from sknumpy_mlp.engine.activations import (
+    _SAFE_LOGIT,
     ACTIVATIONS,
     ALIASES,
     DERIVATIVES,
@@ -35,10 +36,38 @@ def test_softmax_rows_sum_to_one_at_extremes():
     Z = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [3.0, 1.0, 0.2]])
     P = ACTIVATIONS["softmax"](Z.copy())
     np.testing.assert_allclose(P.sum(axis=1), 1.0)
-    np.testing.assert_allclose(P[0], [1.0, 0.0, 0.0])
+    # what underflows is raised to the smallest normal number, never 0
+    tiny = np.finfo(np.float64).tiny
+    np.testing.assert_array_equal(P[0], [1.0, tiny, tiny])
     np.testing.assert_allclose(P[1], [1 / 3] * 3)
     expected = np.exp([3.0, 1.0, 0.2]) / np.exp([3.0, 1.0, 0.2]).sum()
     np.testing.assert_allclose(P[2], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_classes", [3, 40])  # summed by a product, and not
+def test_softmax_without_and_with_the_shift_agree(dtype, n_classes, rng):
+    # logits inside the unshifted range, and the same rows with one logit
+    # past it, which makes softmax subtract the row maxima: same probabilities
+    bound = _SAFE_LOGIT[np.dtype(dtype)]
+    Z = rng.uniform(-bound, bound, size=(50, n_classes)).astype(dtype)
+    expected = np.exp(Z - Z.max(axis=1, keepdims=True), dtype=np.float64)
+    expected /= expected.sum(axis=1, keepdims=True)
+    inside = ACTIVATIONS["softmax"](Z.copy())
+    np.testing.assert_allclose(
+        inside, expected, rtol=1e-5 if dtype == np.float32 else 1e-12
+    )
+    shifted = Z.copy()
+    shifted[0, 0] = 2 * bound  # now every row is shifted
+    outside = ACTIVATIONS["softmax"](shifted)
+    np.testing.assert_allclose(
+        outside[1:], inside[1:], rtol=1e-5 if dtype == np.float32 else 1e-12
+    )
+    assert outside.min() >= np.finfo(dtype).tiny
+    # a NaN logit spoils its own row only
+    Z[3, 1] = np.nan
+    P = ACTIVATIONS["softmax"](Z)
+    assert np.isnan(P[3]).all() and np.isfinite(np.delete(P, 3, axis=0)).all()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -4,6 +4,7 @@ import scipy.sparse as sp
 
 from sknumpy_mlp import Layer, NeuralNetwork
 from sknumpy_mlp.engine import network as network_module
+from sknumpy_mlp.engine.activations import ACTIVATIONS
 
 from .conftest import assert_agree_to_rounding
 
@@ -284,6 +285,47 @@ def test_logits_of_any_number_of_rows_match_the_layers_one_by_one(n_rows):
     expected = expected @ model.layers[1].weights + model.layers[1].biases
     Z = model.logits(X)
     assert Z.shape == (n_rows, 3)
+    np.testing.assert_allclose(Z, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "hidden", [("relu", "relu"), ("identity", "tanh"), ("relu", "leaky_relu")]
+)
+@pytest.mark.parametrize("normalized", [False, True])
+def test_a_bias_taken_late_gives_the_logits_of_the_layers_one_by_one(
+    hidden, normalized, rng
+):
+    # ReLU and identity layers pass their biases on to the next product (see
+    # NeuralNetwork.logits); biases of +-3 make many units inactive for good
+    # and others always active, where carrying them matters most
+    from sknumpy_mlp.engine.normalization import BatchNorm
+
+    sizes = [6, 9, 8, 4]
+    layers = [
+        Layer(a, b, activation=f, random_state=i, dtype="float64")
+        for i, (a, b, f) in enumerate(
+            zip(sizes[:-1], sizes[1:], [*hidden, "softmax"], strict=True)
+        )
+    ]
+    for layer in layers:
+        layer.biases[...] = rng.choice([-3.0, 3.0], size=layer.biases.shape)
+    if normalized:
+        norm = BatchNorm(9, dtype="float64")
+        norm.running_mean[...] = rng.normal(size=9)
+        norm.running_var[...] = rng.uniform(0.5, 2, size=9)
+        layers[0].normalization = norm
+    model = NeuralNetwork(layers)
+    X = rng.standard_normal((30, 6))
+    seen = []
+    Z = model.logits(X, check_first=lambda Z: seen.append(Z.copy()))
+    np.testing.assert_allclose(seen[0], X @ layers[0].weights, rtol=1e-15)
+    expected = X
+    for layer in layers[:-1]:
+        expected = expected @ layer.weights + layer.biases
+        if layer.normalization is not None:
+            expected = layer.normalization.forward(expected)
+        expected = ACTIVATIONS[layer.activation](expected)
+    expected = expected @ layers[-1].weights + layers[-1].biases
     np.testing.assert_allclose(Z, expected, rtol=1e-12, atol=1e-12)
 
 

@@ -129,26 +129,44 @@ def row_max(Z):
 def softmax(Z):
     r"""Row-wise softmax, :math:`f(z)_k = e^{z_k - m} / \sum_j e^{z_j - m}`.
 
-    Subtracting the row maximum :math:`m` keeps every exponent <= 0, so no
-    overflow whatever the logits. Narrow arrays are worked on as a transposed
-    copy, for the reason given in :func:`row_max` (10 000 rows of 10 logits:
-    250 instead of 480 us).
+    Any shift :math:`m` of a row gives the same probabilities; it only has
+    to keep the exponentials finite and their sum a normal number. When
+    every logit lies within a third of the dtype's exponent range (236 in
+    float64, 29 in float32) no shift is needed: no :math:`e^z` overflows and
+    no probability falls below :math:`e^{-2 \cdot 236} / K`. Otherwise
+    :math:`m` is the row's maximum, every exponent is :math:`\le 0`, and
+    probabilities that underflow are raised to the dtype's smallest normal
+    number: no probability is ever 0, so its logarithm stays finite.
+
+    Narrow arrays sum their rows as a matrix-vector product, for the reason
+    given in :func:`row_max`. For 10 000 rows of 10 float64 logits the whole
+    softmax takes 200 us unshifted and 410 us shifted (``Z.max(axis=1)``
+    alone: 330 us).
     """
     if type(Z) is not np.ndarray:  # another array library's (see backend)
         xp = namespace(Z)
         E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
         return E / xp.sum(E, axis=1, keepdims=True)
-    if Z.shape[1] < 32:
-        T = Z.T.copy()
-        T -= T.max(axis=0)
-        np.exp(T, out=T)
-        T /= T.sum(axis=0)
-        Z[...] = T.T
-        return Z
-    Z -= Z.max(axis=1, keepdims=True)
+    bound = _SAFE_LOGIT.get(Z.dtype) or math.log(float(np.finfo(Z.dtype).max)) / 3
+    shift = not (Z.size and -bound <= Z.min() and Z.max() <= bound)  # NaN: shift
+    if shift:
+        Z -= row_max(Z)
     np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+    if Z.shape[1] < 32:
+        sums = Z @ np.ones(Z.shape[1], dtype=Z.dtype)
+    else:
+        sums = Z.sum(axis=1)
+    np.divide(1, sums, out=sums)
+    Z *= sums[:, None]
+    if shift:
+        np.maximum(Z, np.finfo(Z.dtype).tiny, out=Z)
     return Z
+
+
+#: The largest logit magnitude :func:`softmax` exponentiates unshifted.
+_SAFE_LOGIT = {
+    np.dtype(t): math.log(float(np.finfo(t).max)) / 3 for t in (np.float32, np.float64)
+}
 
 
 def identity_derivative(A, grad, Z=None):
@@ -266,6 +284,25 @@ DERIVATIVES = {
     "softmax": softmax_derivative,
     "exp": exp_derivative,
 }
+
+
+def identity_shifted(Z, b):
+    r""":math:`f(z + b) - b` for the identity: ``Z`` itself."""
+    return Z
+
+
+def relu_shifted(Z, b):
+    r""":math:`f(z + b) - b = \max(z, -b)` for ReLU, in one pass over ``Z``."""
+    if type(Z) is not np.ndarray:  # another array library's (see backend)
+        return namespace(Z).maximum(Z, -b)
+    return np.maximum(Z, -b, out=Z)
+
+
+#: Activations that can take their bias later: ``SHIFTED[name](Z, b)`` is
+#: :math:`f(Z + b) - b`, computed without forming :math:`Z + b`. A layer of
+#: these passes its bias on to the next product instead of adding it (see
+#: ``NeuralNetwork.logits``), which saves a pass over its activations.
+SHIFTED = {"identity": identity_shifted, "relu": relu_shifted}
 
 #: Activations for output layers only.
 OUTPUT_ONLY = frozenset({"softmax", "exp"})

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from . import model_file
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, SHIFTED
 from .backend import device, dtype_in, namespace, to_namespace
 from .layers import Dropout, Layer, as_generator
 from .losses import check_loss, default_loss, get_loss
@@ -254,16 +254,24 @@ class NeuralNetwork:
         return X
 
     def logits(self, X, *, check_first=None):
-        """Pre-activation of the output layer for ``X`` (already checked).
+        r"""Pre-activation of the output layer for ``X`` (already checked).
 
-        ``check_first(Z)``, if given, sees the first layer's pre-activation
-        before its activation is applied (and may raise).
+        ``check_first(Z)``, if given, sees the first layer's product
+        :math:`X W` before its bias and activation (and may raise).
 
         Each layer is one matrix product over the rows, as in scikit-learn's
         MLP. Inputs so large that an activation array would pass about
         ``_CHUNK_BYTES`` run in row chunks of that size, to bound memory. A
         row's result equals its result alone to rounding, not bitwise: BLAS
         may sum a product in another order for another number of rows.
+
+        A ReLU or identity layer without normalization takes its bias late
+        (see :data:`~sknumpy_mlp.engine.activations.SHIFTED`): it keeps
+        :math:`A - b = \max(X W, -b)`, one pass like the ReLU alone, and the
+        next layer adds :math:`b W'` to its own bias :math:`b'`, since
+        :math:`A W' + b' = (A - b) W' + (b W' + b')`. That saves a pass over
+        each such layer's activations (5 % of a prediction with the (64, 32)
+        MNIST network); the sums round differently, at the dtype's precision.
         """
         layers = self._checked_layers()
         widest = max(layer.n_outputs for layer in layers)
@@ -284,15 +292,26 @@ class NeuralNetwork:
 
     @staticmethod
     def _chain(X, layers, check_first):
-        """The output layer's pre-activation for ``X``, layer by layer."""
-        Z = layers[0].linear(X)
+        """The output layer's pre-activation for ``X``, layer by layer, each
+        bias taken as late as it can be (see :meth:`logits`)."""
+        Z = X @ layers[0].weights
         if check_first is not None:
             check_first(Z)
+        bias = layers[0].biases  # what Z still lacks
         for layer, following in zip(layers[:-1], layers[1:], strict=True):
-            # dropout is the identity; a normalization uses its running averages
-            if layer.normalization is not None:
-                Z = layer.normalization.forward(Z)
-            Z = following.linear(layer.activate(Z))
+            shifted = SHIFTED.get(layer.activation)
+            if shifted is not None and layer.normalization is None:
+                Z = shifted(Z, bias)  # f(Z + bias) - bias
+                bias = bias @ following.weights + following.biases
+            else:
+                Z += bias
+                # dropout is the identity; a normalization uses its running averages
+                if layer.normalization is not None:
+                    Z = layer.normalization.forward(Z)
+                Z = layer.activate(Z)
+                bias = following.biases
+            Z = Z @ following.weights
+        Z += bias
         return Z
 
     def predict(self, X):
