@@ -114,14 +114,12 @@ class PredictionMixin:
         The output activation runs in float64, so that probabilities near 0
         or 1 keep their precision and agree with predict_log_proba.
         """
-        dtype = self.coefs_[0].dtype
         xp = namespace(X)
         # a NaN or an infinity in X makes the first product warn ("invalid
         # value") before check_first sees it; finite input beyond float32's
-        # range overflows the cast: both are checked here
+        # range overflows the cast (which logits makes): both are checked here
         with np.errstate(invalid="ignore", over="ignore"):
-            cast = X.astype(dtype, copy=False) if xp is np else xp.astype(X, dtype)
-            logits = self._network().logits(cast, check_first=check_first)
+            logits = self._network().logits(X, check_first=check_first)
         if not _finite(logits):
             return self._wider_logits(X)
         if xp is np:
@@ -134,9 +132,7 @@ class PredictionMixin:
         range), or a clear error where even that overflows."""
         xp = namespace(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            logits = self._network(dtype=np.float64).logits(
-                astype(X, dtype_in(xp, np.float64), copy=False)
-            )
+            logits = self._network(dtype=np.float64).logits(X)
         if not _finite(logits):
             raise ValueError(
                 "The network's outputs overflow for this input (its values reach "
