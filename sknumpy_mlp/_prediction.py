@@ -78,7 +78,7 @@ class PredictionMixin:
         # data, see dtype): converting a batch of rows costs less than
         # converting every weight, and float32 products are twice as fast.
         # A plain float array skips validate_data: only finiteness is left,
-        # checked on the first layer's pre-activation (see _is_plain_array).
+        # checked on the first layer's product X W (see _is_plain_array).
         if self._is_plain_array(X) and type(self.coefs_[0]) is np.ndarray:
             try:
                 return self._finite_logits(X, check_first=_require_finite)
@@ -147,8 +147,9 @@ class PredictionMixin:
 
         A 2-D float ndarray of the fitted width, for an estimator fitted
         without feature names: only finiteness is left to check, which
-        :meth:`_logits` does on the first layer's pre-activation, a NaN or an
-        infinity in a row makes that whole row non-finite, and it is
+        :meth:`_logits` does on the first layer's product :math:`X W`: a NaN
+        or an infinity in a row of ``X`` makes every entry of that row
+        non-finite (times 0 it is NaN), and the product is
         ``n_features / width`` times smaller than ``X``.
         """
         return (
