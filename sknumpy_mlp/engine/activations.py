@@ -141,13 +141,19 @@ def softmax(Z):
     Narrow arrays sum their rows as a matrix-vector product, for the reason
     given in :func:`row_max`. For 10 000 rows of 10 float64 logits the whole
     softmax takes 200 us unshifted and 410 us shifted (``Z.max(axis=1)``
-    alone: 330 us).
+    alone: 330 us). Fewer than 8 rows always take the shift, in the fewest
+    NumPy calls (one row: 4.3 against 5.5 us).
     """
     if type(Z) is not np.ndarray:  # another array library's (see backend)
         xp = namespace(Z)
         E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
         return E / xp.sum(E, axis=1, keepdims=True)
-    bound = _SAFE_LOGIT.get(Z.dtype) or math.log(float(np.finfo(Z.dtype).max)) / 3
+    tiny, bound = _LIMITS.get(Z.dtype) or _limits(Z.dtype)
+    if Z.shape[0] < 8:  # a few rows: the fewest NumPy calls
+        Z -= Z.max(axis=1, keepdims=True)
+        np.exp(Z, out=Z)
+        Z /= Z.sum(axis=1, keepdims=True)
+        return np.maximum(Z, tiny, out=Z)
     shift = not (Z.size and -bound <= Z.min() and Z.max() <= bound)  # NaN: shift
     if shift:
         Z -= row_max(Z)
@@ -159,14 +165,18 @@ def softmax(Z):
     np.divide(1, sums, out=sums)
     Z *= sums[:, None]
     if shift:
-        np.maximum(Z, np.finfo(Z.dtype).tiny, out=Z)
+        np.maximum(Z, tiny, out=Z)
     return Z
 
 
-#: The largest logit magnitude :func:`softmax` exponentiates unshifted.
-_SAFE_LOGIT = {
-    np.dtype(t): math.log(float(np.finfo(t).max)) / 3 for t in (np.float32, np.float64)
-}
+def _limits(dtype):
+    """The smallest normal number of float ``dtype``, and the largest logit
+    magnitude :func:`softmax` exponentiates unshifted."""
+    info = np.finfo(dtype)
+    return info.tiny, math.log(float(info.max)) / 3
+
+
+_LIMITS = {np.dtype(t): _limits(t) for t in (np.float32, np.float64)}
 
 
 def identity_derivative(A, grad, Z=None):
