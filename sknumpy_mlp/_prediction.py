@@ -170,7 +170,7 @@ def _finite(logits):
 
 
 class _NotFinite(Exception):
-    """A first-layer pre-activation with NaN or infinity (see ``_logits``)."""
+    """A first layer's product XW with NaN or infinity (see ``_logits``)."""
 
 
 def _require_finite(Z):
