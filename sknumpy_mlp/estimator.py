@@ -455,13 +455,10 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         if self._multilabel:
             # each label's probability strictly inside (0, 1)
             return xp.clip(ACTIVATIONS["logistic"](Z), _TINY, _BELOW_ONE)
-        if self.n_outputs_ > 1 and xp is np:
+        if self.n_outputs_ > 1:
             return ACTIVATIONS["softmax"](Z)  # never exactly 0 (see softmax)
-        if self.n_outputs_ == 1:
-            # sigma(-z) rather than 1 - sigma(z): exact where sigma(z) rounds to 1
-            P = ACTIVATIONS["logistic"](xp.concat([-Z, Z], axis=1))
-        else:
-            P = ACTIVATIONS["softmax"](Z)
+        # sigma(-z) rather than 1 - sigma(z): exact where sigma(z) rounds to 1
+        P = ACTIVATIONS["logistic"](xp.concat([-Z, Z], axis=1))
         # Never exactly 0 (logit gaps beyond ~745 underflow), so that the log of a
         # probability stays finite.
         return np.maximum(P, _TINY, out=P) if xp is np else xp.maximum(P, _TINY)

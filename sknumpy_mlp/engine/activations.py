@@ -147,7 +147,8 @@ def softmax(Z):
     if type(Z) is not np.ndarray:  # another array library's (see backend)
         xp = namespace(Z)
         E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
-        return E / xp.sum(E, axis=1, keepdims=True)
+        P = E / xp.sum(E, axis=1, keepdims=True)
+        return xp.maximum(P, xp.finfo(P.dtype).smallest_normal)
     tiny, bound = _LIMITS.get(Z.dtype) or _limits(Z.dtype)
     if Z.shape[0] < 8:  # a few rows: the fewest NumPy calls
         Z -= Z.max(axis=1, keepdims=True)
