@@ -124,7 +124,8 @@ def test_no_source_and_no_network_give_one_message(nothing_configured, monkeypat
 
 def _fake_openml(n_train=60_000, n_test=10_000):
     rng = np.random.default_rng(0)
-    X = rng.integers(0, 256, (n_train + n_test, 784)).astype(np.float64)
+    # OpenML's pixels: float64 (drawn as bytes, 20 times faster than as int64)
+    X = rng.integers(0, 256, (n_train + n_test, 784), dtype=np.uint8).astype(np.float64)
     y = (np.arange(n_train + n_test) % 10).astype(str)  # OpenML's labels: strings
     calls = []
 
@@ -152,7 +153,7 @@ def test_openml_is_the_last_source_and_is_cached(nothing_configured, monkeypatch
 
     monkeypatch.setattr("sklearn.datasets.fetch_openml", no_more)
     (X2, _), _ = load_mnist()
-    np.testing.assert_array_equal(X2, X)
+    assert np.array_equal(X2, X)  # (one pass: np.testing's takes seconds here)
 
 
 def test_keras_download_path_is_used_when_keras_is_importable(tmp_path, monkeypatch):
