@@ -179,7 +179,8 @@ def _is_gzip(path):
 
 def _read_keras_npz(path):
     try:
-        with np.load(path, allow_pickle=False) as data:
+        # opened here: np.load leaves a file it opened open if it is no zip
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
             arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     except KeyError as exc:
         raise ValueError(

@@ -1,6 +1,8 @@
+import gc
 import gzip
 import hashlib
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -75,6 +77,24 @@ def test_plain_idx_files_and_a_keras_npz(small_idx, tmp_path, mnist):
         (X2, y2), _ = load_mnist(source)
         np.testing.assert_array_equal(X2, X)
         np.testing.assert_array_equal(y2, y)
+
+
+def test_a_damaged_or_foreign_npz_is_refused_and_closed(small_idx, tmp_path):
+    (images, labels), _ = load_mnist(small_idx, as_images=True)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, x_train=images, y_train=labels)  # no test split
+    whole = tmp_path / "whole.npz"
+    np.savez(whole, x_train=images, y_train=labels, x_test=images, y_test=labels)
+    damaged = tmp_path / "mnist.npz"
+    damaged.write_bytes(whole.read_bytes()[:300])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="not a Keras mnist.npz: it lacks"):
+            load_mnist(foreign)
+        with pytest.raises(ValueError, match="not a readable mnist.npz"):
+            load_mnist(damaged)
+        gc.collect()
+    assert [w.message for w in caught if w.category is ResourceWarning] == []
 
 
 def test_the_keras_cache_is_used(small_idx, tmp_path, monkeypatch):

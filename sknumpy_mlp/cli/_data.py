@@ -127,14 +127,17 @@ def _labels(column, path, name, first_line):
 
 def _read_npz(path, *, need_labels):
     try:
+        # the file opened here, not by np.load, which leaves it open when
+        # it is not a zip archive
         with open(path, "rb") as f:
             if f.read(6) == b"\x93NUMPY":
                 raise _Error(
                     f"{path} holds a single array (.npy); write X and y with "
                     "numpy.savez(path, X=X, y=y)"
                 )
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
     except _Error:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError,
