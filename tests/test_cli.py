@@ -1,15 +1,20 @@
-"""The sknumpy-mlp command line, run as a subprocess as a user would."""
+"""The sknumpy-mlp command line, run as a subprocess as a user would (the
+many refused arguments and files: in this process, see run_here)."""
 
+import contextlib
 import csv
+import io
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
 from sknumpy_mlp import MLPScratchClassifier
+from sknumpy_mlp.cli import main
 
 from .conftest import MNIST_DIR, assert_agree_to_rounding, assert_same_labels
 
@@ -26,6 +31,27 @@ def run(*args, check=True):
     if check:
         assert result.returncode == 0, result.stderr
     return result
+
+
+def run_here(*args):
+    """:func:`run` without the subprocess: ``main`` in this process, its
+    exit status and its output as the subprocess would give them (warnings
+    included, in stderr). For the commands refused before any work, where
+    the interpreter's start-up would be most of the test (1.4 s each)."""
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        try:
+            status = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's errors
+            status = exc.code
+    for w in caught:
+        err.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
+    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
 
 
 def one_line_error(result, status, *fragments):
@@ -196,8 +222,17 @@ def test_bad_arguments_exit_non_zero_with_one_line(
     with open(tmp_path / "single.npz", "wb") as f:
         np.save(f, np.zeros((4, 10)))  # an .npy renamed
     (tmp_path / "text.npz").write_text("X,y\n1,2\n")
-    message = one_line_error(run(*args, check=False), status, *fragments)
+    message = one_line_error(run_here(*args), status, *fragments)
     assert "allow_pickle" not in message and "Traceback" not in message
+
+
+def test_errors_in_this_process_are_as_in_a_subprocess(tmp_path, monkeypatch):
+    # run_here stands for run in the cases above: the same status and line
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("hello\n")
+    for args in (["train", "--max-iter", "abc"], ["info", "notes.txt"]):
+        here, there = run_here(*args), run(*args, check=False)
+        assert (here.returncode, here.stderr) == (there.returncode, there.stderr)
 
 
 def test_a_csv_without_header_loses_no_row(tmp_path, digits_model, digits_csv):
@@ -232,9 +267,7 @@ def test_a_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
 def test_a_missing_label_is_an_error_not_a_class(tmp_path, cell):
     path = tmp_path / "labels.csv"
     path.write_text(f"a,label\n1,0\n2,1\n3,{cell}\n4,1\n")
-    one_line_error(
-        run("train", "--data", path, check=False), 1, "line 4", "every row needs"
-    )
+    one_line_error(run_here("train", "--data", path), 1, "line 4", "every row needs")
 
 
 def test_predict_writes_nothing_when_it_fails(tmp_path, digits_model):
