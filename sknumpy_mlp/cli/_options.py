@@ -189,11 +189,20 @@ def _converter(name, constraints):
         for value in candidates:
             if any(c.is_satisfied_by(value) for c in constraints):
                 return value
-        wanted = " or ".join(str(c) for c in constraints if str(c) != "None")
+        wanted = " or ".join(_described(c) for c in constraints if str(c) != "None")
         raise argparse.ArgumentTypeError(f"must be {wanted}; got {text!r}")
 
     convert.__name__ = name
     return convert
+
+
+def _described(constraint):
+    """scikit-learn's description of ``constraint``, with a string option's
+    names in sorted order (in a set's order they change from run to run)."""
+    if isinstance(constraint, StrOptions):
+        names = ", ".join(repr(o) for o in sorted(constraint.options))
+        return f"a str among {{{names}}}"
+    return str(constraint)
 
 
 def _convert_for(name, constraints):
