@@ -251,9 +251,7 @@ def test_a_csv_without_header_loses_no_row(tmp_path, digits_model, digits_csv):
     result = run("predict", digits_model[0], numbered, "--header", "yes")
     assert len(result.stdout.strip().splitlines()) == 11
     # training needs the labels' column, which a header names
-    one_line_error(
-        run("train", "--data", plain, check=False), 1, "no header row", "'label'"
-    )
+    one_line_error(run_here("train", "--data", plain), 1, "no header row", "'label'")
 
 
 def test_a_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
@@ -278,12 +276,12 @@ def test_predict_writes_nothing_when_it_fails(tmp_path, digits_model):
     path.write_text(
         ",".join(f"pixel{i}" for i in range(64)) + "\n" + "0," * 63 + "nan\n"
     )
-    result = run("predict", digits_model[0], path, check=False)
+    result = run_here("predict", digits_model[0], path)
     assert result.stdout == ""
     one_line_error(result, 1, "line 2", "'pixel63'", "not a finite number")
     out = tmp_path / "missing" / "out.csv"
     one_line_error(
-        run("predict", digits_model[0], path, "-o", out, check=False),
+        run_here("predict", digits_model[0], path, "-o", out),
         1,
         "does not exist",
     )
@@ -292,19 +290,15 @@ def test_predict_writes_nothing_when_it_fails(tmp_path, digits_model):
 def test_bad_csv_files_are_reported_with_line_and_column(tmp_path, digits_model):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,label\n1,2,0\n3,x,1\n")
-    one_line_error(
-        run("train", "--data", bad, check=False), 1, "line 3, column 'b'", "'x'"
-    )
+    one_line_error(run_here("train", "--data", bad), 1, "line 3, column 'b'", "'x'")
     bad.write_text("a,b\n1,2\n")
-    one_line_error(
-        run("train", "--data", bad, check=False), 1, "no label column 'label'"
-    )
+    one_line_error(run_here("train", "--data", bad), 1, "no label column 'label'")
     bad.write_text("a,b,label\n1,2\n")
-    one_line_error(run("train", "--data", bad, check=False), 1, "line 2: 2 values")
+    one_line_error(run_here("train", "--data", bad), 1, "line 2: 2 values")
     features = tmp_path / "features.csv"
     features.write_text("a,b\n1,2\n")
     one_line_error(
-        run("predict", digits_model[0], features, check=False),
+        run_here("predict", digits_model[0], features),
         1,
         "X has 2 features, but MLPScratchClassifier is expecting 64 features",
     )
@@ -349,15 +343,14 @@ def test_real_valued_labels_train_a_regressor_and_say_so(friedman_csv, tmp_path)
     assert_agree_to_rounding(
         np.array(rows, dtype=float)[:, 0], reg.predict(X), reg.coefs_[0].dtype
     )
-    refused = run("predict", model, path, "--proba", check=False)
+    refused = run_here("predict", model, path, "--proba")
     one_line_error(refused, 1, "--proba is for classifiers")
     info = run("info", model).stdout
     assert "class:          MLPScratchRegressor" in info and "loss:" in info
     # integer labels can still be regressed on, when asked
-    forced = run(
+    forced = run_here(
         "train", "--data", path, "--label-column", "target", "--task",
         "classification", "--loss", "huber", "--output", tmp_path / "c.npz",
-        check=False,
     )  # fmt: skip
     # a regressor's loss for a classifier: scikit-learn's message names both
     one_line_error(forced, 1, "'loss' parameter of MLPScratchClassifier", "'huber'")
@@ -479,5 +472,5 @@ def test_export_of_a_pipeline_file(digits_csv, tmp_path):
 
 def test_export_without_a_folder_is_refused(digits_model, tmp_path):
     pytest.importorskip("skl2onnx", reason="the onnx extra is not installed")
-    result = run("export", digits_model[0], tmp_path / "no" / "m.onnx", check=False)
+    result = run_here("export", digits_model[0], tmp_path / "no" / "m.onnx")
     one_line_error(result, 1, "does not exist")
