@@ -71,7 +71,8 @@ def tanh(Z):
     return np.tanh(Z, out=Z)
 
 
-#: Slope of leaky ReLU for negative inputs (as in PyTorch and Keras).
+#: Slope of leaky ReLU for negative inputs (PyTorch's default; Keras's
+#: ``LeakyReLU`` layer defaults to 0.3).
 LEAKY_SLOPE = 0.01
 _GELU_C = math.sqrt(2.0 / math.pi)
 
