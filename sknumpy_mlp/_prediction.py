@@ -19,12 +19,6 @@ class PredictionMixin:
 
         The arrays are shared unless ``copy`` is true or ``dtype`` differs.
         """
-        activations = self._hidden_activations(len(self.coefs_) - 1)
-        activations.append(self.out_activation_)
-        if dtype is None:
-            dtype = self.coefs_[0].dtype
-        elif type(self.coefs_[0]) is not np.ndarray:  # another array library's
-            dtype = dtype_in(namespace(self.coefs_[0]), dtype)
         # (none when fitted before normalizations existed)
         norms = getattr(self, "normalizations_", None) or [None] * (
             len(self.coefs_) - 1
@@ -34,19 +28,29 @@ class PredictionMixin:
             arrays += tuple(
                 getattr(n, name) for n in norms if n is not None for name in n._arrays()
             )
-        shared = not copy and all(a.dtype == dtype for a in arrays)
-        if shared:
-            # Reused from call to call (building it is a quarter of the time
-            # of a one-row prediction): it holds the very arrays of coefs_ and
-            # intercepts_, so the key notices any array or activation replaced.
-            # Kept outside the estimator, whose __dict__ predict must not touch.
-            key = (tuple(map(id, arrays)), tuple(activations))
-            try:
-                cached = _NETWORKS.get(self)
-            except TypeError:  # a subclass made unhashable: build it each time
-                cached, shared = None, False
-            if cached is not None and cached[0] == key:
-                return cached[1]
+        # Reused from call to call (building it is a quarter of the time of a
+        # one-row prediction): it holds the very arrays of coefs_ and
+        # intercepts_ (so their ids are not reused while it lives), and its
+        # key, their ids and the activations as set, notices any array or
+        # activation replaced. Kept outside the estimator, whose __dict__
+        # predict must not touch.
+        activation = self.activation
+        if isinstance(activation, list):  # a list changed in place is noticed
+            activation = tuple(activation)
+        key = (tuple(map(id, arrays)), activation, self.out_activation_)
+        try:
+            cached = _NETWORKS.get(self)
+        except TypeError:  # a subclass made unhashable: build it each time
+            cached = key = None
+        if not copy and dtype is None and cached is not None and cached[0] == key:
+            return cached[1]
+        activations = self._hidden_activations(len(self.coefs_) - 1)
+        activations.append(self.out_activation_)
+        if dtype is None:
+            dtype = self.coefs_[0].dtype
+        elif type(self.coefs_[0]) is not np.ndarray:  # another array library's
+            dtype = dtype_in(namespace(self.coefs_[0]), dtype)
+        shared = key is not None and not copy and all(a.dtype == dtype for a in arrays)
         layers = [
             Layer.from_arrays(
                 astype(w, dtype, copy=copy),

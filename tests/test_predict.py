@@ -83,12 +83,17 @@ def test_predictions_follow_weights_replaced_or_edited_after_a_prediction(fitted
     clf.coefs_[0] = clf.coefs_[0] * 2  # an array of the list replaced
     assert not np.array_equal(as_a_fresh_copy(), before)
     clf.intercepts_ = [b + 1 for b in clf.intercepts_]  # the list replaced
-    as_a_fresh_copy()
+    relu = as_a_fresh_copy()
+    clf.set_params(activation="tanh")
+    tanh = as_a_fresh_copy()
+    assert not np.array_equal(tanh, relu)
+    clf.set_params(activation=["tanh"] * (len(clf.coefs_) - 1))
+    np.testing.assert_array_equal(as_a_fresh_copy(), tanh)
+    clf.activation[0] = "relu"  # the list of activations edited in place
+    assert not np.array_equal(as_a_fresh_copy(), tanh)
     clf.coefs_[-1][:] = 0  # edited in place
     proba = as_a_fresh_copy()
     np.testing.assert_allclose(proba, proba[:1].repeat(len(X), axis=0))
-    clf.set_params(activation="tanh")
-    as_a_fresh_copy()
 
 
 def test_an_unhashable_subclass_still_predicts(fitted, multiclass_data):
