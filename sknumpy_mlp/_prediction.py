@@ -73,9 +73,11 @@ class PredictionMixin:
             _NETWORKS[self] = (key, network)
         return network
 
-    def _logits(self, X, method):
+    def _logits(self, X, method, wide=True):
         """The float64 logits of ``X`` for public method ``method`` (named
-        by the error for input of another namespace than the fit's)."""
+        by the error for input of another namespace than the fit's); with
+        ``wide`` false, in the dtype the network computed them in (float32
+        or float64), for a softmax that widens them itself."""
         if not hasattr(self, "coefs_"):
             check_is_fitted(self)
         # Computed in the dtype the network was trained in (float32 for large
@@ -85,7 +87,7 @@ class PredictionMixin:
         # checked on the first layer's product X W (see _is_plain_array).
         if self._is_plain_array(X) and type(self.coefs_[0]) is np.ndarray:
             try:
-                return self._finite_logits(X, check_first=_require_finite)
+                return self._finite_logits(X, _require_finite, wide)
             except _NotFinite:
                 if np.isfinite(X).all():  # finite input that overflowed the cast
                     return self._wider_logits(X)
@@ -100,7 +102,7 @@ class PredictionMixin:
         if xp is not np:  # another array library, under array_api_dispatch
             if not xp.isdtype(X.dtype, "real floating"):
                 X = xp.astype(X, xp.float64)
-            return self._finite_logits(X)
+            return self._finite_logits(X, wide=wide)
         if X.dtype.kind in "Mm":
             raise ValueError(
                 f"X has dtype {X.dtype}: dates and durations are not numbers the "
@@ -109,14 +111,16 @@ class PredictionMixin:
             )
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
-        return self._finite_logits(X)
+        return self._finite_logits(X, wide=wide)
 
-    def _finite_logits(self, X, check_first=None):
-        """The network's float64 logits of float ``X``, in the dtype it was
-        trained in, or in float64 where that overflows (:meth:`_wider_logits`).
+    def _finite_logits(self, X, check_first=None, wide=True):
+        """The network's logits of float ``X``, computed in the dtype it was
+        trained in, or in float64 where that overflows (:meth:`_wider_logits`);
+        returned in float64 if ``wide``.
 
-        The output activation runs in float64, so that probabilities near 0
-        or 1 keep their precision and agree with predict_log_proba.
+        The output activation runs in float64 (a softmax from float32 logits
+        takes only its exponentials in float32), so that probabilities near
+        0 or 1 keep their precision and agree with predict_log_proba.
         """
         xp = namespace(X)
         # a NaN or an infinity in X makes the first product warn ("invalid
@@ -126,6 +130,8 @@ class PredictionMixin:
             logits = self._network().logits(X, check_first=check_first)
         if not _finite(logits):
             return self._wider_logits(X)
+        if not wide:
+            return logits
         if xp is np:
             return logits.astype(np.float64, copy=False)
         return xp.astype(logits, xp.float64, copy=False)
@@ -178,16 +184,13 @@ class _NotFinite(Exception):
 
 
 def _require_finite(Z):
-    # For large Z, a NaN or an infinity makes its row's sum non-finite, and a
-    # matrix-vector product reads Z four times faster than isfinite does (a
-    # finite row whose sum overflows only sends the input down the checked
-    # path); for small Z the product's errstate costs more than it saves.
-    if Z.size < 4096:
-        finite = np.isfinite(Z).all()
-    else:
-        with np.errstate(invalid="ignore", over="ignore"):
-            finite = np.isfinite(Z @ np.ones(Z.shape[1], dtype=Z.dtype)).all()
-    if not finite:
+    # A NaN or an infinity in a row of X makes every entry of that row of XW
+    # NaN or infinite (times 0 it is NaN), so one column tells, at a fraction
+    # of a pass over Z (a 64-unit layer: 10 against 300 us for 10 000 rows).
+    # Finite input that overflows in another column stays right or shows:
+    # an infinity is clipped by a ReLU as its finite value would be, or
+    # reaches the logits, which _finite_logits checks.
+    if not np.isfinite(Z[:, 0]).all():
         raise _NotFinite
 
 

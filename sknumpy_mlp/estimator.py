@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseMLP
 from ._validation import checked_weights
@@ -450,13 +450,16 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         return self._proba(X, "predict_proba")
 
     def _proba(self, X, method):
-        Z = self._logits(X, method)
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
+        softmax = self.n_outputs_ > 1 and not self._multilabel
+        Z = self._logits(X, method, wide=not softmax)
         xp = namespace(Z)  # X's library, under array_api_dispatch
+        if softmax:  # never exactly 0; float64 (see softmax)
+            return ACTIVATIONS["softmax"](Z, dtype=np.float64)
         if self._multilabel:
             # each label's probability strictly inside (0, 1)
             return xp.clip(ACTIVATIONS["logistic"](Z), _TINY, _BELOW_ONE)
-        if self.n_outputs_ > 1:
-            return ACTIVATIONS["softmax"](Z)  # never exactly 0 (see softmax)
         # sigma(-z) rather than 1 - sigma(z): exact where sigma(z) rounds to 1
         P = ACTIVATIONS["logistic"](xp.concat([-Z, Z], axis=1))
         # Never exactly 0 (logit gaps beyond ~745 underflow), so that the log of a

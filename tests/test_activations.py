@@ -69,6 +69,38 @@ def test_softmax_without_and_with_the_shift_agree(dtype, n_classes, rng):
     assert np.isnan(P[3]).all() and np.isfinite(np.delete(P, 3, axis=0)).all()
 
 
+@pytest.mark.parametrize("n_rows", [3, 50])  # the path for a few rows, and not
+def test_float64_probabilities_of_float32_logits(n_rows, rng):
+    # softmax(Z32, dtype=float64): the float32 logits' probabilities in
+    # float64, within float32's rounding of the exponentials where no shift is
+    # needed, to float64's precision where one is
+    Z = rng.uniform(-25, 25, size=(n_rows, 10)).astype(np.float32)
+    Z[-1, :3] = [-29, 29, 28.5]  # the extremes without the shift
+    exact = ACTIVATIONS["softmax"](Z.astype(np.float64))
+    P = ACTIVATIONS["softmax"](Z.copy(), dtype=np.float64)
+    assert P.dtype == np.float64
+    np.testing.assert_allclose(P, exact, rtol=3e-7, atol=0)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-15)
+    # probabilities near 1 keep float64's precision (float32 rounds these to 1)
+    near_one = np.zeros((n_rows, 3), dtype=np.float32)
+    near_one[:, 0] = 25.0
+    P = ACTIVATIONS["softmax"](near_one, dtype=np.float64)
+    np.testing.assert_allclose(P[:, 0], 1 / (1 + 2 * np.exp(-25.0)), rtol=1e-15)
+    assert (P[:, 0] < 1).all()
+    np.testing.assert_allclose(P[:, 1:], 1 / (np.exp(25.0) + 2), rtol=3e-7)
+    # past float32's bound: shifted in float64, never 0, as float64 logits
+    far = Z.copy()
+    far[0, 0] = 200.0
+    P = ACTIVATIONS["softmax"](far.copy(), dtype=np.float64)
+    expected = ACTIVATIONS["softmax"](far.astype(np.float64))
+    np.testing.assert_allclose(P, expected, rtol=1e-15)
+    # e^-225 and so on: far below float32's range, kept in float64
+    assert 0 < P[0, 1:].min() < 1e-70
+    # float64 logits with dtype=float64: in place, as without dtype
+    Z64 = Z.astype(np.float64)
+    assert ACTIVATIONS["softmax"](Z64, dtype=np.float64) is Z64
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "shape", [(0, 3), (1, 1), (7, 10), (100, 31), (9, 32), (5, 70)]
