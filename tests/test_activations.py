@@ -75,7 +75,7 @@ def test_float64_probabilities_of_float32_logits(n_rows, rng):
     # float64, within float32's rounding of the exponentials where no shift is
     # needed, to float64's precision where one is
     Z = rng.uniform(-25, 25, size=(n_rows, 10)).astype(np.float32)
-    Z[-1, :3] = [-29, 29, 28.5]  # the extremes without the shift
+    Z[-1, :3] = [-87, 87, 60]  # the extremes of float32 exponentials
     exact = ACTIVATIONS["softmax"](Z.astype(np.float64))
     P = ACTIVATIONS["softmax"](Z.copy(), dtype=np.float64)
     assert P.dtype == np.float64
@@ -88,7 +88,7 @@ def test_float64_probabilities_of_float32_logits(n_rows, rng):
     np.testing.assert_allclose(P[:, 0], 1 / (1 + 2 * np.exp(-25.0)), rtol=1e-15)
     assert (P[:, 0] < 1).all()
     np.testing.assert_allclose(P[:, 1:], 1 / (np.exp(25.0) + 2), rtol=3e-7)
-    # past float32's bound: shifted in float64, never 0, as float64 logits
+    # past float32's exponentials: in float64, never 0, as float64 logits
     far = Z.copy()
     far[0, 0] = 200.0
     P = ACTIVATIONS["softmax"](far.copy(), dtype=np.float64)

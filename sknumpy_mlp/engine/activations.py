@@ -147,14 +147,14 @@ def softmax(Z, dtype=None):
 
     ``dtype``, if given, is the result's (``Z`` may still be overwritten;
     where ``dtype`` is its own, ``Z`` is the result). Where it is wider
-    (float64 probabilities of float32 logits), unshifted logits take their
-    exponentials in ``Z``'s dtype and everything after in ``dtype``: an
-    exponential's relative error (about 1e-7 in float32) is below that of
-    the float32 logits themselves, no exponential of a logit within the
-    bound leaves float32's normal range, and sums and quotients keep
-    ``dtype``'s precision near 0 and 1. NumPy's float64 exponential is SIMD
-    only with AVX-512 (about 10 ns a value without it, four times
-    float32's). Logits that need the shift are converted first.
+    (float64 probabilities of float32 logits), logits of magnitude up to 87
+    take their exponentials unshifted in ``Z``'s dtype, all of them normal
+    float32 numbers, and everything after in ``dtype``: an exponential's
+    relative error (about 1e-7 in float32) is below that of the float32
+    logits themselves, and sums and quotients keep ``dtype``'s precision
+    near 0 and 1. NumPy's float64 exponential is SIMD only with AVX-512
+    (about 10 ns a value without it, four times float32's). Larger logits
+    are converted first.
     """
     if type(Z) is not np.ndarray:  # another array library's (see backend)
         xp = namespace(Z)
@@ -163,27 +163,29 @@ def softmax(Z, dtype=None):
         E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
         P = E / xp.sum(E, axis=1, keepdims=True)
         return xp.maximum(P, xp.finfo(P.dtype).smallest_normal)
-    # late: float32 exponentials, float64 probabilities (see above)
-    late = dtype is not None and np.dtype(dtype).itemsize > Z.itemsize
-    if dtype is not None and not late:
-        Z = Z.astype(dtype, copy=False)
-    if Z.shape[0] < 8:  # a few rows: the fewest NumPy calls
-        if late:
-            Z = Z.astype(dtype)
-        Z -= Z.max(axis=1, keepdims=True)
+    if (  # float32 exponentials, float64 probabilities (see above)
+        dtype is not None
+        and np.dtype(dtype).itemsize > Z.itemsize
+        and Z.shape[0] >= 8
+        and Z.size
+        and -_NORMAL_EXP <= Z.min()
+        and Z.max() <= _NORMAL_EXP
+    ):
+        Z = np.exp(Z, out=Z).astype(dtype)
+        shift = False
+    else:
+        if dtype is not None:
+            Z = Z.astype(dtype, copy=False)
+        tiny, bound = _limits(Z.dtype)
+        if Z.shape[0] < 8:  # a few rows: the fewest NumPy calls
+            Z -= Z.max(axis=1, keepdims=True)
+            np.exp(Z, out=Z)
+            Z /= Z.sum(axis=1, keepdims=True)
+            return np.maximum(Z, tiny, out=Z)
+        shift = not (Z.size and -bound <= Z.min() and Z.max() <= bound)  # NaN: shift
+        if shift:
+            Z -= row_max(Z)
         np.exp(Z, out=Z)
-        Z /= Z.sum(axis=1, keepdims=True)
-        return np.maximum(Z, _limits(Z.dtype)[0], out=Z)
-    tiny, bound = _limits(Z.dtype)
-    shift = not (Z.size and -bound <= Z.min() and Z.max() <= bound)  # NaN: shift
-    if shift:
-        if late:
-            Z = Z.astype(dtype)
-            tiny = _limits(Z.dtype)[0]
-        Z -= row_max(Z)
-    np.exp(Z, out=Z)
-    if late and not shift:
-        Z = Z.astype(dtype)
     if Z.shape[1] < 32:
         sums = Z @ np.ones(Z.shape[1], dtype=Z.dtype)
     else:
@@ -207,6 +209,10 @@ def _limits(dtype):
 
 _LIMITS = {}
 _LIMITS.update((np.dtype(t), _limits(t)) for t in (np.float32, np.float64))
+
+#: The largest logit magnitude whose float32 exponential is a normal number:
+#: e^-87 is 1.6e-38, float32's smallest normal 1.2e-38 (see softmax's dtype).
+_NORMAL_EXP = 87.0
 
 
 def identity_derivative(A, grad, Z=None):
