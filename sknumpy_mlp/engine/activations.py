@@ -176,7 +176,7 @@ def softmax(Z, dtype=None):
     else:
         if dtype is not None:
             Z = Z.astype(dtype, copy=False)
-        tiny, bound = _limits(Z.dtype)
+        tiny, bound = _LIMITS.get(Z.dtype) or _limits(Z.dtype)
         if Z.shape[0] < 8:  # a few rows: the fewest NumPy calls
             Z -= Z.max(axis=1, keepdims=True)
             np.exp(Z, out=Z)
@@ -200,15 +200,11 @@ def softmax(Z, dtype=None):
 def _limits(dtype):
     """The smallest normal number of float ``dtype``, and the largest logit
     magnitude :func:`softmax` exponentiates unshifted."""
-    limits = _LIMITS.get(dtype)
-    if limits is None:
-        info = np.finfo(dtype)
-        limits = info.tiny, math.log(float(info.max)) / 3
-    return limits
+    info = np.finfo(dtype)
+    return info.tiny, math.log(float(info.max)) / 3
 
 
-_LIMITS = {}
-_LIMITS.update((np.dtype(t), _limits(t)) for t in (np.float32, np.float64))
+_LIMITS = {np.dtype(t): _limits(t) for t in (np.float32, np.float64)}
 
 #: The largest logit magnitude whose float32 exponential is a normal number:
 #: e^-87 is 1.6e-38, float32's smallest normal 1.2e-38 (see softmax's dtype).
