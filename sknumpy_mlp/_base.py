@@ -125,6 +125,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         "normalization": [StrOptions({"batch", "layer"}), list, tuple, None],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "max_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "average_epochs": [Interval(Integral, 1, None, closed="left"), None],
         "augment": [ImageAugmenter, None],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
     }
@@ -236,6 +237,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                 dropouts=dropouts,
                 early_stopping=early_stopping,
                 max_iter=1 if incremental else self.max_iter,
+                average_epochs=None if incremental else self.average_epochs,
             )
         callbacks.finish()
         self._set_fitted(network, targets, result, previous)
@@ -285,6 +287,8 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                     f"{name} needs a stochastic solver: with 'lbfgs' the full-batch "
                     "loss would change at every evaluation."
                 )
+        if self.average_epochs is not None:
+            self._check_average(norms)
         stopped_early = getattr(self, "validation_scores_", None) is not None
         if incremental and (self.early_stopping is True or stopped_early):
             raise ValueError(
@@ -294,6 +298,23 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                     if self.early_stopping is True
                     else " (nor continues a fit that stopped early on a validation set)"
                 )
+            )
+
+    def _check_average(self, norms):
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "average_epochs needs a stochastic solver: 'lbfgs' has no epochs "
+                "to average."
+            )
+        if "batch" in norms:
+            raise ValueError(
+                "average_epochs cannot be combined with normalization='batch': its "
+                "running statistics would not match the averaged weights."
+            )
+        if self.average_epochs > self.max_iter:
+            raise ValueError(
+                f"average_epochs={self.average_epochs} is more than "
+                f"max_iter={self.max_iter}: it averages the last epochs of max_iter."
             )
 
     def _continued_network(self, hidden, targets, norms):
@@ -487,6 +508,14 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                     "on the full batch and stops on tol, max_iter and max_fun."
                 )
             return False
+        if self.average_epochs is not None:
+            if self.early_stopping is True:
+                raise ValueError(
+                    "average_epochs cannot be combined with early_stopping=True: "
+                    "early stopping ends with its best epoch's weights, not an "
+                    "average of the last epochs'."
+                )
+            return False  # 'auto': every epoch of the schedule runs
         if self.early_stopping == "auto":
             return has_validation_set or n_samples > AUTO_EARLY_STOPPING_MIN_SAMPLES
         return bool(self.early_stopping)

@@ -86,9 +86,12 @@ def _schedule(estimator, continued_rate):
     )
 
 
-def run_stochastic(estimator, run, *, seed, dropouts, early_stopping, max_iter):
+def run_stochastic(
+    estimator, run, *, seed, dropouts, early_stopping, max_iter, average_epochs=None
+):
     """Train ``run`` with the estimator's stochastic solver for ``max_iter``
-    epochs at most; the result carries the optimizer's and the random
+    epochs at most (ending with the average of the last ``average_epochs``'
+    weights, if not None); the result carries the optimizer's and the random
     stream's state, for a warm start to continue exactly."""
     network, previous = run.network, run.previous
     n_samples = run.X.shape[0] if run.rows is None else run.rows.shape[0]
@@ -145,6 +148,7 @@ def run_stochastic(estimator, run, *, seed, dropouts, early_stopping, max_iter):
         gradients=[grads],
         rows=run.rows,
         earlier_history=previous["history"],
+        average_epochs=average_epochs,
     )
     result = train(network, optimizer, run.X, run.Y, config)
     network.clear()

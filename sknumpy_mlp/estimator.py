@@ -51,8 +51,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         larger than the data set is the whole data set.
     learning_rate : str, default='constant'
         Learning-rate schedule, for every stochastic solver: ``'constant'``,
-        ``'invscaling'``, ``'adaptive'``, ``'step'`` or ``'cosine'`` (see
-        ``sknumpy_mlp.engine.schedules``).
+        ``'invscaling'``, ``'adaptive'``, ``'step'``, ``'cosine'`` or
+        ``'linear'`` (see ``sknumpy_mlp.engine.schedules``).
     learning_rate_init : float, default=0.001
     power_t : float, default=0.5
         Exponent of the ``'invscaling'`` schedule.
@@ -80,7 +80,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         Hold out ``validation_fraction`` of the data (stratified), or use
         ``X_val``, stop when the monitored validation quantity stops improving
         and keep the best epoch's weights. ``'auto'`` turns it on above 10 000
-        samples or when ``X_val`` is given.
+        samples or when ``X_val`` is given, unless ``average_epochs`` is set.
     validation_fraction : float, default=0.1
     beta_1, beta_2 : float, default=0.9, 0.999
         Adam's (and AdamW's) moment decay rates.
@@ -118,6 +118,16 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         Max-norm constraint (Srivastava et al., 2014): after every update, the
         incoming weight vector of each unit (a column of each ``coefs_[i]``)
         is scaled down to this L2 norm if it is longer.
+    average_epochs : int or None, default=None
+        End ``fit`` with the uniform average of the weights at the end of each
+        of the last ``average_epochs`` of the ``max_iter`` epochs (the average
+        of stochastic weight averaging, Izmailov et al., 2018), of those that
+        ran if training stopped sooner; best after a schedule that decays to
+        zero (``'cosine'``, ``'linear'``). ``loss_curve_`` stays the epochs'
+        own losses, and a warm start goes on from the average. Stochastic
+        solvers only; not with ``early_stopping=True`` (``'auto'`` is then
+        off: every epoch runs) nor with ``normalization='batch'``;
+        ``partial_fit`` trains one epoch and does not average.
     augment : ImageAugmenter or None, default=None
         Distorts every training batch anew each epoch (random shifts,
         rotations, scalings and elastic deformations of images, see
@@ -247,6 +257,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         normalization=None,
         max_grad_norm=None,
         max_norm=None,
+        average_epochs=None,
         augment=None,
         class_weight=None,
         scoring="accuracy",
@@ -288,6 +299,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
             normalization=normalization,
             max_grad_norm=max_grad_norm,
             max_norm=max_norm,
+            average_epochs=average_epochs,
             augment=augment,
             dtype=dtype,
         )

@@ -74,6 +74,7 @@ class MLPScratchRegressor(RegressorMixin, BaseMLP):
         normalization=None,
         max_grad_norm=None,
         max_norm=None,
+        average_epochs=None,
         augment=None,
         huber_delta=1.0,
         scoring="r2",
@@ -112,6 +113,7 @@ class MLPScratchRegressor(RegressorMixin, BaseMLP):
             normalization=normalization,
             max_grad_norm=max_grad_norm,
             max_norm=max_norm,
+            average_epochs=average_epochs,
             augment=augment,
             dtype=dtype,
         )
@@ -244,7 +246,7 @@ default='squared_error'
         Hold out ``validation_fraction`` of the data, or use ``X_val``, stop
         when the monitored validation quantity stops improving and keep the
         best epoch's weights. ``'auto'`` turns it on above 10 000 samples or
-        when ``X_val`` is given.""",
+        when ``X_val`` is given, unless ``average_epochs`` is set.""",
     "scoring": """    scoring : {'r2', 'loss'}, default='r2'
         What early stopping monitors on the validation set: R² (as
         scikit-learn's ``MLPRegressor``) or the loss.""",

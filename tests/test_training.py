@@ -56,6 +56,7 @@ def test_every_solver_exceeds_90_percent_on_digits(solver, digits):
         ("adaptive", {}),
         ("step", {"lr_decay_epochs": 20, "lr_decay_factor": 0.5}),
         ("cosine", {"warmup_epochs": 3}),
+        ("linear", {}),
     ],
 )
 def test_every_schedule_with_every_solver_exceeds_90_percent(
@@ -83,6 +84,12 @@ def test_schedule_formulas():
     assert cosine.rate(6) == pytest.approx(0.05)  # half way through 8 epochs
     assert cosine.rate(9) == pytest.approx(0.05 * (1 + np.cos(np.pi * 7 / 8)))
     assert cosine.rate(10) == pytest.approx(0.1)  # restarts after 8 epochs
+    linear = Schedule("linear", 0.1, total_epochs=5)
+    assert [linear.rate(e) for e in (0, 2, 4, 5)] == pytest.approx(
+        [0.09, 0.05, 0.01, 0.09]  # mid-epoch values; restarts after 5 epochs
+    )
+    warm = Schedule("linear", 0.1, total_epochs=6, warmup_epochs=2)
+    assert warm.rate(1) == 0.1 and warm.rate(2) == pytest.approx(0.0875)
     inv = Schedule("invscaling", 0.5, power_t=0.5)
     assert inv.rate(3, samples_seen=99) == pytest.approx(0.05)
     # 'adaptive' owns its plateau state: divided by 5 on a plateau, stopping
@@ -716,3 +723,126 @@ def test_one_epoch_warm_starts_stop_and_decay_like_one_fit(params):
     if params.get("learning_rate") == "adaptive":
         assert len(set(rates[0])) > 1  # the rate was reduced on a plateau
     np.testing.assert_array_equal(whole.coefs_[0], steps.coefs_[0])
+
+
+def _averaged_params(**changes):
+    params = dict(
+        learning_rate="constant",
+        learning_rate_init=0.003,
+        n_iter_no_change=100,
+        dropout=0.1,
+        random_state=0,
+        dtype="float64",
+    )
+    return {**params, **changes}
+
+
+def test_average_epochs_ends_with_the_mean_of_the_last_epochs_weights(digits):
+    # one-epoch warm starts continue a fit exactly: their weights after
+    # epochs 4, 5 and 6 are the ones a 6-epoch fit averages
+    X_train, X_test, y_train, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        averaged = MLPScratchClassifier(
+            max_iter=6, average_epochs=3, **_averaged_params()
+        )
+        averaged.fit(X_train, y_train)
+        plain = MLPScratchClassifier(max_iter=6, **_averaged_params()).fit(
+            X_train, y_train
+        )
+        steps = MLPScratchClassifier(max_iter=1, warm_start=True, **_averaged_params())
+        snapshots = []
+        for _ in range(6):
+            steps.fit(X_train, y_train)
+            snapshots.append([c.copy() for c in steps.coefs_ + steps.intercepts_])
+    np.testing.assert_array_equal(plain.coefs_[0], steps.coefs_[0])
+    for i, a in enumerate(averaged.coefs_ + averaged.intercepts_):
+        mean = (snapshots[3][i] + snapshots[4][i] + snapshots[5][i]) / 3
+        np.testing.assert_allclose(a, mean, rtol=1e-12, atol=1e-14)
+    assert not np.allclose(averaged.coefs_[0], plain.coefs_[0], rtol=1e-3)
+    # the epochs' own losses are reported, and the average predicts
+    assert averaged.loss_curve_ == plain.loss_curve_
+    assert averaged.n_iter_ == 6
+    assert averaged.predict(X_test).shape == (len(X_test),)
+
+
+def test_average_epochs_averages_only_the_window_that_ran(digits):
+    # a fit that stops on the training loss before the last epochs of
+    # max_iter averages none of them; one epoch averaged is the weights
+    X_train, _, y_train, _ = digits
+    common = _averaged_params(tol=10.0, n_iter_no_change=2, max_iter=30)
+    stopped = MLPScratchClassifier(average_epochs=5, **common).fit(X_train, y_train)
+    plain = MLPScratchClassifier(**common).fit(X_train, y_train)
+    assert stopped.n_iter_ == plain.n_iter_ < 25
+    np.testing.assert_array_equal(stopped.coefs_[0], plain.coefs_[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = MLPScratchClassifier(max_iter=3, average_epochs=1, **_averaged_params())
+        last = MLPScratchClassifier(max_iter=3, **_averaged_params())
+        for model in (one, last):
+            model.fit(X_train, y_train)
+    np.testing.assert_array_equal(one.coefs_[1], last.coefs_[1])
+
+
+def test_average_epochs_turns_auto_early_stopping_off_and_keeps_scoring(digits):
+    X_train, X_val, y_train, y_val = digits
+    clf = MLPScratchClassifier(max_iter=8, average_epochs=4, **_averaged_params())
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)  # 'auto' would stop
+    assert clf.n_iter_ == 8 and len(clf.validation_scores_) == 8
+
+
+def test_average_epochs_is_kept_in_files_and_skipped_by_partial_fit(digits, tmp_path):
+    X_train, X_test, y_train, _ = digits
+    kwargs = _averaged_params(average_epochs=2, max_iter=2)
+    one = MLPScratchClassifier(**kwargs).partial_fit(X_train, y_train, np.arange(10))
+    plain = MLPScratchClassifier(**{**kwargs, "average_epochs": None})
+    plain.partial_fit(X_train, y_train, np.arange(10))
+    np.testing.assert_array_equal(one.coefs_[0], plain.coefs_[0])
+    one.save(tmp_path / "m.npz")
+    loaded = MLPScratchClassifier.load(tmp_path / "m.npz")
+    assert loaded.get_params()["average_epochs"] == 2
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X_test), one.predict_proba(X_test)
+    )
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"solver": "lbfgs"}, "average_epochs needs a stochastic solver"),
+        ({"early_stopping": True}, "cannot be combined with early_stopping=True"),
+        ({"normalization": "batch"}, "cannot be combined with normalization='batch'"),
+        ({"max_iter": 3}, "average_epochs=4 is more than max_iter=3"),
+    ],
+)
+def test_average_epochs_refuses_what_it_cannot_average(changes, message, digits):
+    X_train, _, y_train, _ = digits
+    params = {**_averaged_params(max_iter=5, average_epochs=4, dropout=0.0), **changes}
+    with pytest.raises(ValueError, match=message):
+        MLPScratchClassifier(**params).fit(X_train, y_train)
+
+
+def test_weight_average_refuses_batch_norm_and_validation_stopping():
+    from sknumpy_mlp.engine.normalization import BatchNorm
+    from sknumpy_mlp.engine.training import WeightAverage
+
+    network = NeuralNetwork()
+    network.add(Layer(4, 3))
+    network.add(Layer(3, 2, activation="softmax"))
+    network.layers[0].normalization = BatchNorm(3)
+    with pytest.raises(ValueError, match="batch normalization"):
+        WeightAverage(network, 0)
+    plain = NeuralNetwork()
+    plain.add(Layer(4, 2, activation="softmax"))
+    with pytest.raises(ValueError, match="stopping on a validation set"):
+        WeightAverage(plain, 0, on_validation=True)
+    average = WeightAverage(plain, 1)
+    start = plain.layers[0].weights.copy()
+    average.add(0)  # before the window: not counted
+    plain.layers[0].weights += 1.0
+    average.add(1)
+    plain.layers[0].weights += 2.0
+    average.add(2)
+    assert average.apply() == 2
+    np.testing.assert_allclose(plain.layers[0].weights, start + 2.0)

@@ -109,6 +109,8 @@ PARAMETER_OPTIONS = [
     ("max_grad_norm", "clip each batch's gradient to this global norm, or none"),
     ("max_norm", "max-norm constraint on each unit's incoming weights, or "
      "none"),
+    ("average_epochs", "end with the average of the last epochs' weights, or "
+     "none"),
     ("dtype", "floating-point type of the weights"),
     ("class_weight", "classifier: balanced, or label:weight pairs (0:1,1:3)"),
     ("scoring", "what early stopping monitors"),

@@ -14,7 +14,11 @@ schedule) and the number of samples seen before it, :math:`t`:
   epochs, multiply by :math:`\gamma`);
 * ``'cosine'``: :math:`\frac{\eta_0}{2}\left(1 + \cos \frac{\pi (e \bmod T)}{T}
   \right)`, annealing over :math:`T` = ``max_iter`` epochs (less the warm-up)
-  and restarting after them, as in SGDR (a warm start goes on from there).
+  and restarting after them, as in SGDR (a warm start goes on from there);
+* ``'linear'``: :math:`\eta_0 \left(1 - \frac{(e \bmod T) + 1/2}{T}\right)`,
+  a straight line to zero over the same :math:`T` epochs, each epoch at
+  the line's value half-way through it (so that the last one still
+  trains), restarting after them as the cosine does.
 
 Any schedule can start with a linear warm-up of :math:`W` epochs,
 :math:`\eta_0 (e + 1) / W` for :math:`e < W`; the schedule proper then starts
@@ -45,12 +49,19 @@ def _cosine(config, epoch, samples_seen):
     return 0.5 * config.learning_rate_init * (1 + math.cos(math.pi * progress))
 
 
+def _linear(config, epoch, samples_seen):
+    period = max(config.total_epochs - config.warmup_epochs, 1)
+    progress = ((epoch % period) + 0.5) / period
+    return config.learning_rate_init * (1.0 - progress)
+
+
 SCHEDULES = {
     "constant": _constant,
     "invscaling": _invscaling,
     "adaptive": _constant,
     "step": _step,
     "cosine": _cosine,
+    "linear": _linear,
 }
 
 
@@ -69,7 +80,7 @@ class Schedule:
     step_factor : float, default=0.1
         For ``'step'``.
     total_epochs : int, default=200
-        For ``'cosine'``.
+        For ``'cosine'`` and ``'linear'``.
     warmup_epochs : int, default=0
     """
 

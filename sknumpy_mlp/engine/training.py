@@ -325,6 +325,12 @@ class TrainConfig:
     earlier_history : list of dict, default=[]
         The records of the fits a warm start continues: the stopping rule
         goes on from their best value and count (:meth:`EarlyStopping.replay`).
+    average_epochs : int or None, default=None
+        End with the uniform average of the weights at the end of each of
+        the last ``average_epochs`` of the ``max_iter`` epochs (see
+        :class:`WeightAverage`), of those that ran if training stopped
+        sooner; None: the last epoch's weights. Not with
+        ``stop_on_validation`` nor batch normalization.
     """
 
     max_iter: int
@@ -350,6 +356,7 @@ class TrainConfig:
     gradients: object = None
     rows: object = None
     earlier_history: list = field(default_factory=list)
+    average_epochs: int | None = None
 
 
 @dataclass
@@ -367,6 +374,9 @@ class TrainResult:
         Epochs (or L-BFGS iterations) run.
     converged, interrupted, stopped : bool
         How it ended: the stopping rule, Ctrl-C, or a callback.
+    averaged_epochs : int
+        How many epochs' weights the network ends with the average of (0:
+        none, the last epoch's weights).
     optimizer_state, shuffle_state : dict or None
         What a warm start continues from (set by the estimators).
     """
@@ -377,6 +387,7 @@ class TrainResult:
     converged: bool = False
     interrupted: bool = False
     stopped: bool = False
+    averaged_epochs: int = 0
     optimizer_state: dict | None = None
     shuffle_state: dict | None = None
 
@@ -411,6 +422,9 @@ def train(network, optimizer, X, Y, config):
     best_params = None
     # the stopping criterion: the validation monitor, or the training loss
     key = f"validation_{c.monitor}" if on_validation else "loss"
+    average = None
+    if c.average_epochs is not None:
+        average = WeightAverage(network, c.max_iter - c.average_epochs, on_validation)
     if stopper.replay(c.earlier_history, key, adaptive=c.schedule.name == "adaptive"):
         if on_validation:  # a warm start begins with the best epoch's weights
             best_params = _copies(network)
@@ -439,6 +453,8 @@ def train(network, optimizer, X, Y, config):
                 record.update(validation_loss=val_loss, validation_score=val_score)
             record["seconds"] = time.perf_counter() - start
             result.history.append(record)
+            if average is not None and completed:
+                average.add(i)
             is_best, stalled = stopper.update(record[key])
             if on_validation and is_best:
                 best_params = _copies(network)
@@ -456,8 +472,63 @@ def train(network, optimizer, X, Y, config):
     if best_params is not None:
         for p, best in zip(network.parameters(), best_params, strict=True):
             p[...] = best
+    if average is not None and not result.interrupted:
+        result.averaged_epochs = average.apply()
     result.n_iter = len(result.history)
     return result
+
+
+class WeightAverage:
+    """The uniform average of a network's weights over the last epochs of a
+    run, the average of stochastic weight averaging (Izmailov et al., 2018).
+
+    :meth:`add` adds the weights at the end of epoch ``index`` (0-based in
+    the run) from ``first`` on into one running sum, in the parameters' own
+    dtype and namespace; :meth:`apply` writes the average into the network.
+    Late in a decaying schedule the weights still move around a minimum, and
+    their average lies nearer its centre than any one of them.
+
+    Batch normalization is refused: its running statistics belong to the
+    last epoch's weights, not to their average.
+    """
+
+    def __init__(self, network, first, on_validation=False):
+        if on_validation:
+            raise ValueError(
+                "Averaging the last epochs' weights cannot be combined with "
+                "stopping on a validation set, which ends with its best epoch's."
+            )
+        if any(
+            hasattr(getattr(layer, "normalization", None), "running_mean")
+            for layer in network.layers
+        ):
+            raise ValueError(
+                "Averaging the last epochs' weights cannot be combined with batch "
+                "normalization: its running statistics would not match the "
+                "averaged weights."
+            )
+        self.network, self.first = network, first
+        self.total, self.count = None, 0
+
+    def add(self, index):
+        """Add the weights the network has after epoch ``index`` (before
+        ``first``: nothing)."""
+        if index < self.first:
+            return
+        if self.total is None:
+            self.total = _copies(self.network)
+        else:
+            for total, p in zip(self.total, self.network.parameters(), strict=True):
+                total += p
+        self.count += 1
+
+    def apply(self):
+        """Write the average into the network; returns the number of epochs
+        averaged (0: none ran, the network is left as it is)."""
+        if self.count:
+            for p, total in zip(self.network.parameters(), self.total, strict=True):
+                p[...] = total / self.count
+        return self.count
 
 
 def _copies(network):
