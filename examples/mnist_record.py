@@ -106,9 +106,23 @@ def main(argv=None):
     parser.add_argument(
         "--normalization", choices=["batch", "layer"], help="try a normalization"
     )
+    parser.add_argument(
+        "--schedule",
+        choices=["cosine", "linear"],
+        default="cosine",
+        help="learning-rate schedule to zero (default: cosine)",
+    )
+    parser.add_argument(
+        "--average-epochs",
+        type=int,
+        default=0,
+        help="end with the average of the last epochs' weights (0: none)",
+    )
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be positive")
+    if not 0 <= args.average_epochs <= args.epochs:
+        parser.error("--average-epochs must be between 0 and --epochs")
     if args.views < 0:
         parser.error("--views must be 0 or more")
 
@@ -121,6 +135,10 @@ def main(argv=None):
         changes["label_smoothing"] = args.label_smoothing
     if args.normalization:
         changes["normalization"] = args.normalization
+    if args.schedule != "cosine":
+        changes["learning_rate"] = args.schedule
+    if args.average_epochs:
+        changes["average_epochs"] = args.average_epochs
     clf = recipe(args.epochs, args.seed, args.rotation, **changes)
     print(
         f"training {clf.hidden_layer_sizes} for {args.epochs} epochs, seed {args.seed}"

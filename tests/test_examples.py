@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from .conftest import MNIST_DIR, load_example
 
 
@@ -63,3 +65,22 @@ def test_record_recipe_runs_and_ends_with_the_test_accuracy(capsys):
     assert accuracy > 0.95
     averaged = re.fullmatch(r"test accuracy over 2 distortions: (0\.9\d{3})", lines[-3])
     assert abs(float(averaged[1]) - accuracy) < 0.01  # the same model
+
+
+def test_record_options_reach_the_estimator(monkeypatch):
+    example = load_example("mnist_record")
+    with pytest.raises(SystemExit):  # checked before any data is read
+        example.main(["--epochs", "5", "--average-epochs", "6"])
+    seen = {}
+
+    def fake_recipe(epochs, seed, rotation=12.0, **changes):
+        seen.update(changes, epochs=epochs)
+        raise RuntimeError("stop before training")
+
+    monkeypatch.setattr(example, "recipe", fake_recipe)
+    monkeypatch.setattr(
+        example, "load_mnist", lambda data: ((None, None), (None, None))
+    )
+    with pytest.raises(RuntimeError, match="stop before training"):
+        example.main(["--epochs", "5", "--schedule", "linear", "--average-epochs", "2"])
+    assert seen == {"learning_rate": "linear", "average_epochs": 2, "epochs": 5}
