@@ -118,6 +118,11 @@ def main(argv=None):
         default=0,
         help="end with the average of the last epochs' weights (0: none)",
     )
+    parser.add_argument(
+        "--average-learning-rate",
+        type=float,
+        help="constant learning rate of the averaged epochs (default: the schedule's)",
+    )
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be positive")
@@ -139,6 +144,8 @@ def main(argv=None):
         changes["learning_rate"] = args.schedule
     if args.average_epochs:
         changes["average_epochs"] = args.average_epochs
+    if args.average_learning_rate is not None:
+        changes["average_learning_rate"] = args.average_learning_rate
     clf = recipe(args.epochs, args.seed, args.rotation, **changes)
     print(
         f"training {clf.hidden_layer_sizes} for {args.epochs} epochs, seed {args.seed}"

@@ -126,6 +126,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "average_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "average_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "augment": [ImageAugmenter, None],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
     }
@@ -289,6 +290,11 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                 )
         if self.average_epochs is not None:
             self._check_average(norms)
+        elif self.average_learning_rate is not None:
+            raise ValueError(
+                "average_learning_rate is the rate of the averaged epochs: it needs "
+                "average_epochs."
+            )
         stopped_early = getattr(self, "validation_scores_", None) is not None
         if incremental and (self.early_stopping is True or stopped_early):
             raise ValueError(

@@ -82,6 +82,8 @@ def _schedule(estimator, continued_rate):
         step_factor=estimator.lr_decay_factor,
         total_epochs=estimator.max_iter,
         warmup_epochs=estimator.warmup_epochs,
+        hold_epochs=estimator.average_epochs or 0,
+        hold_rate=estimator.average_learning_rate,
         current=continued_rate if estimator.learning_rate == "adaptive" else None,
     )
 

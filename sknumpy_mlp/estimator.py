@@ -128,6 +128,12 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         solvers only; not with ``early_stopping=True`` (``'auto'`` is then
         off: every epoch runs) nor with ``normalization='batch'``;
         ``partial_fit`` trains one epoch and does not average.
+    average_learning_rate : float or None, default=None
+        With ``average_epochs``: the constant learning rate of the averaged
+        epochs, as in stochastic weight averaging, whose averaged weights
+        explore a minimum at a rate well above zero; ``'cosine'`` and
+        ``'linear'`` then anneal to it over the epochs before. None: the
+        schedule runs over all ``max_iter`` epochs.
     augment : ImageAugmenter or None, default=None
         Distorts every training batch anew each epoch (random shifts,
         rotations, scalings and elastic deformations of images, see
@@ -258,6 +264,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         max_grad_norm=None,
         max_norm=None,
         average_epochs=None,
+        average_learning_rate=None,
         augment=None,
         class_weight=None,
         scoring="accuracy",
@@ -300,6 +307,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
             max_grad_norm=max_grad_norm,
             max_norm=max_norm,
             average_epochs=average_epochs,
+            average_learning_rate=average_learning_rate,
             augment=augment,
             dtype=dtype,
         )

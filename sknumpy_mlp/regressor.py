@@ -75,6 +75,7 @@ class MLPScratchRegressor(RegressorMixin, BaseMLP):
         max_grad_norm=None,
         max_norm=None,
         average_epochs=None,
+        average_learning_rate=None,
         augment=None,
         huber_delta=1.0,
         scoring="r2",
@@ -114,6 +115,7 @@ class MLPScratchRegressor(RegressorMixin, BaseMLP):
             max_grad_norm=max_grad_norm,
             max_norm=max_norm,
             average_epochs=average_epochs,
+            average_learning_rate=average_learning_rate,
             augment=augment,
             dtype=dtype,
         )

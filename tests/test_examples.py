@@ -82,5 +82,13 @@ def test_record_options_reach_the_estimator(monkeypatch):
         example, "load_mnist", lambda data: ((None, None), (None, None))
     )
     with pytest.raises(RuntimeError, match="stop before training"):
-        example.main(["--epochs", "5", "--schedule", "linear", "--average-epochs", "2"])
-    assert seen == {"learning_rate": "linear", "average_epochs": 2, "epochs": 5}
+        example.main(
+            ["--epochs", "5", "--schedule", "linear", "--average-epochs", "2",
+             "--average-learning-rate", "0.0002"]
+        )  # fmt: skip
+    assert seen == {
+        "learning_rate": "linear",
+        "average_epochs": 2,
+        "average_learning_rate": 0.0002,
+        "epochs": 5,
+    }

@@ -90,6 +90,19 @@ def test_schedule_formulas():
     )
     warm = Schedule("linear", 0.1, total_epochs=6, warmup_epochs=2)
     assert warm.rate(1) == 0.1 and warm.rate(2) == pytest.approx(0.0875)
+    # stochastic weight averaging's constant rate over the last 2 of 6
+    # epochs: the cosine anneals to it over the 4 before, and restarts
+    held = Schedule("cosine", 0.1, total_epochs=6, hold_epochs=2, hold_rate=0.02)
+    assert [held.rate(e) for e in range(7)] == pytest.approx(
+        [0.1, 0.02 + 0.04 * (1 + np.cos(np.pi / 4)), 0.06,
+         0.02 + 0.04 * (1 + np.cos(3 * np.pi / 4)), 0.02, 0.02, 0.1]
+    )  # fmt: skip
+    held_linear = Schedule("linear", 0.1, total_epochs=5, hold_epochs=1, hold_rate=0.02)
+    assert [held_linear.rate(e) for e in (0, 3, 4)] == pytest.approx([0.09, 0.03, 0.02])
+    held_constant = Schedule(
+        "constant", 0.1, total_epochs=3, hold_epochs=1, hold_rate=0.01
+    )
+    assert [held_constant.rate(e) for e in range(3)] == [0.1, 0.1, 0.01]
     inv = Schedule("invscaling", 0.5, power_t=0.5)
     assert inv.rate(3, samples_seen=99) == pytest.approx(0.05)
     # 'adaptive' owns its plateau state: divided by 5 on a plateau, stopping
@@ -764,6 +777,25 @@ def test_average_epochs_ends_with_the_mean_of_the_last_epochs_weights(digits):
     assert averaged.loss_curve_ == plain.loss_curve_
     assert averaged.n_iter_ == 6
     assert averaged.predict(X_test).shape == (len(X_test),)
+
+
+def test_average_learning_rate_holds_the_averaged_epochs_at_its_rate(digits):
+    X_train, _, y_train, _ = digits
+    clf = MLPScratchClassifier(
+        max_iter=6,
+        average_epochs=2,
+        average_learning_rate=0.0005,
+        **_averaged_params(learning_rate="cosine"),
+    )
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train)
+    rates = [record["learning_rate"] for record in clf.history_]
+    assert rates[0] == 0.003 and rates[4:] == [0.0005, 0.0005]
+    assert rates[0] > rates[1] > rates[2] > rates[3] > 0.0005  # annealed to it
+    with pytest.raises(
+        ValueError, match="average_learning_rate .* needs average_epochs"
+    ):
+        MLPScratchClassifier(average_learning_rate=0.001).fit(X_train, y_train)
 
 
 def test_average_epochs_averages_only_the_window_that_ran(digits):

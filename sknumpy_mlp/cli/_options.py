@@ -111,6 +111,8 @@ PARAMETER_OPTIONS = [
      "none"),
     ("average_epochs", "end with the average of the last epochs' weights, or "
      "none"),
+    ("average_learning_rate", "constant learning rate of the averaged epochs, or "
+     "none"),
     ("dtype", "floating-point type of the weights"),
     ("class_weight", "classifier: balanced, or label:weight pairs (0:1,1:3)"),
     ("scoring", "what early stopping monitors"),

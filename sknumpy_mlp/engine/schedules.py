@@ -22,7 +22,11 @@ schedule) and the number of samples seen before it, :math:`t`:
 
 Any schedule can start with a linear warm-up of :math:`W` epochs,
 :math:`\eta_0 (e + 1) / W` for :math:`e < W`; the schedule proper then starts
-at :math:`e - W`.
+at :math:`e - W`. Any schedule can also end with :math:`H` epochs at a
+constant rate :math:`\eta_H` (``hold_epochs`` and ``hold_rate``: stochastic
+weight averaging's constant rate, while the weights are averaged);
+``'cosine'`` and ``'linear'`` then anneal from :math:`\eta_0` to
+:math:`\eta_H` instead of 0, over :math:`T - H` epochs.
 """
 
 import math
@@ -43,16 +47,27 @@ def _step(config, epoch, samples_seen):
     )
 
 
+def _annealing(config, epoch):
+    """``(position, period, floor)`` of an annealing schedule: the epoch's
+    place in its cycle (restarting after a cycle, as SGDR), the epochs it
+    anneals over (the cycle less the held epochs) and the rate it anneals to."""
+    cycle = max(config.total_epochs - config.warmup_epochs, 1)
+    if config.hold_rate is None:
+        return epoch % cycle, cycle, 0.0
+    return epoch % cycle, max(cycle - config.hold_epochs, 1), config.hold_rate
+
+
 def _cosine(config, epoch, samples_seen):
-    period = max(config.total_epochs - config.warmup_epochs, 1)
-    progress = (epoch % period) / period  # restarts after a period (SGDR)
-    return 0.5 * config.learning_rate_init * (1 + math.cos(math.pi * progress))
+    position, period, floor = _annealing(config, epoch)
+    progress = position / period
+    scale = 0.5 * (config.learning_rate_init - floor)
+    return floor + scale * (1 + math.cos(math.pi * progress))
 
 
 def _linear(config, epoch, samples_seen):
-    period = max(config.total_epochs - config.warmup_epochs, 1)
-    progress = ((epoch % period) + 0.5) / period
-    return config.learning_rate_init * (1.0 - progress)
+    position, period, floor = _annealing(config, epoch)
+    progress = (position + 0.5) / period
+    return floor + (config.learning_rate_init - floor) * (1.0 - progress)
 
 
 SCHEDULES = {
@@ -82,6 +97,11 @@ class Schedule:
     total_epochs : int, default=200
         For ``'cosine'`` and ``'linear'``.
     warmup_epochs : int, default=0
+    hold_epochs : int, default=0
+    hold_rate : float or None, default=None
+        The last ``hold_epochs`` epochs of every ``total_epochs`` (after the
+        warm-up) run at ``hold_rate``, whatever the schedule; None: no such
+        epochs.
     """
 
     name: str
@@ -91,6 +111,8 @@ class Schedule:
     step_factor: float = 0.1
     total_epochs: int = 200
     warmup_epochs: int = 0
+    hold_epochs: int = 0
+    hold_rate: float | None = None
     #: ``'adaptive'``'s rate after its plateaus (None: not reduced yet); a warm
     #: start sets it to continue where the previous fit left off.
     current: float | None = None
@@ -109,12 +131,20 @@ class Schedule:
         training loop hands it to every optimizer step."""
         if epoch < self.warmup_epochs:
             rate = self.learning_rate_init * (epoch + 1) / self.warmup_epochs
+        elif self._holding(epoch - self.warmup_epochs):
+            rate = self.hold_rate
         elif self.name == "adaptive" and self.current is not None:
             rate = self.current
         else:
             rate = SCHEDULES[self.name](self, epoch - self.warmup_epochs, samples_seen)
         self.last = rate
         return rate
+
+    def _holding(self, epoch):
+        if self.hold_rate is None:
+            return False
+        cycle = max(self.total_epochs - self.warmup_epochs, 1)
+        return epoch % cycle >= cycle - self.hold_epochs
 
     def on_plateau(self, epoch):
         """Progress stalled after epoch ``epoch``: ``'adaptive'`` divides its
