@@ -173,10 +173,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         incremental,
         classes=None,
     ):
-        hidden = self._hidden_sizes()
-        activations = self._hidden_activations(len(hidden))
-        dropouts = self._dropout_rates(len(hidden))
-        norms = self._normalization_kinds(len(hidden))
+        hidden, activations, dropouts, norms = self._layer_options()
         self._check_options(dropouts, incremental, norms)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
@@ -276,6 +273,14 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         )
         return X, targets, dtype, (xp, where)
 
+    def _layer_options(self):
+        """``(hidden sizes, activations, dropout rates, normalizations)``, one
+        per hidden layer, each checked (also when a model file is read)."""
+        hidden = self._hidden_sizes()
+        activations = self._hidden_activations(len(hidden))
+        dropouts = self._dropout_rates(len(hidden))
+        return hidden, activations, dropouts, self._normalization_kinds(len(hidden))
+
     def _check_options(self, dropouts, incremental, norms=()):
         """Refuse combinations of parameters that cannot train."""
         for name, used in (
@@ -290,11 +295,6 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                 )
         if self.average_epochs is not None:
             self._check_average(norms)
-        elif self.average_learning_rate is not None:
-            raise ValueError(
-                "average_learning_rate is the rate of the averaged epochs: it needs "
-                "average_epochs."
-            )
         stopped_early = getattr(self, "validation_scores_", None) is not None
         if incremental and (self.early_stopping is True or stopped_early):
             raise ValueError(
@@ -316,11 +316,6 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
             raise ValueError(
                 "average_epochs cannot be combined with normalization='batch': its "
                 "running statistics would not match the averaged weights."
-            )
-        if self.average_epochs > self.max_iter:
-            raise ValueError(
-                f"average_epochs={self.average_epochs} is more than "
-                f"max_iter={self.max_iter}: it averages the last epochs of max_iter."
             )
 
     def _continued_network(self, hidden, targets, norms):

@@ -83,7 +83,12 @@ def _schedule(estimator, continued_rate):
         total_epochs=estimator.max_iter,
         warmup_epochs=estimator.warmup_epochs,
         hold_epochs=estimator.average_epochs or 0,
-        hold_rate=estimator.average_learning_rate,
+        # only used with average_epochs (as beta_1 only with Adam)
+        hold_rate=(
+            None
+            if estimator.average_epochs is None
+            else estimator.average_learning_rate
+        ),
         current=continued_rate if estimator.learning_rate == "adaptive" else None,
     )
 

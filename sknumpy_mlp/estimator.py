@@ -121,19 +121,20 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
     average_epochs : int or None, default=None
         End ``fit`` with the uniform average of the weights at the end of each
         of the last ``average_epochs`` of the ``max_iter`` epochs (the average
-        of stochastic weight averaging, Izmailov et al., 2018), of those that
-        ran if training stopped sooner; best after a schedule that decays to
-        zero (``'cosine'``, ``'linear'``). ``loss_curve_`` stays the epochs'
-        own losses, and a warm start goes on from the average. Stochastic
-        solvers only; not with ``early_stopping=True`` (``'auto'`` is then
-        off: every epoch runs) nor with ``normalization='batch'``;
-        ``partial_fit`` trains one epoch and does not average.
+        of stochastic weight averaging, Izmailov et al., 2018; all of them if
+        ``max_iter`` is smaller), of those that ran if training stopped
+        sooner. ``loss_curve_`` stays the epochs' own losses, and a warm
+        start goes on from the average. Stochastic solvers only; not with
+        ``early_stopping=True`` (``'auto'`` is then off: every epoch runs)
+        nor with ``normalization='batch'``; ``partial_fit`` trains one epoch
+        and does not average.
     average_learning_rate : float or None, default=None
         With ``average_epochs``: the constant learning rate of the averaged
         epochs, as in stochastic weight averaging, whose averaged weights
         explore a minimum at a rate well above zero; ``'cosine'`` and
         ``'linear'`` then anneal to it over the epochs before. None: the
-        schedule runs over all ``max_iter`` epochs.
+        schedule runs over all ``max_iter`` epochs. Only used with
+        ``average_epochs``.
     augment : ImageAugmenter or None, default=None
         Distorts every training batch anew each epoch (random shifts,
         rotations, scalings and elastic deformations of images, see

@@ -333,6 +333,7 @@ def _estimator(f, cls, params):
     try:
         est = cls(**params)
         est._validate_params()
+        est._layer_options()  # what fit checks of each hidden layer's options
     except Exception as exc:
         raise f.error(f"its hyper-parameters are invalid ({exc})") from exc
     return est

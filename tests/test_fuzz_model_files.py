@@ -242,3 +242,19 @@ def _save(model, tmp_path):
     path = tmp_path / "again.npz"
     model.save(path)
     return path
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("dropout", [[]]), ("dropout", [0.1, 0.2]), ("normalization", ["layer", None])],
+)
+def test_hidden_layer_options_that_fit_would_refuse_are_refused_at_load(
+    tmp_path, name, value
+):
+    # found by the mutants above: a file with dropout [[]] loaded, then failed
+    # in fit; the model has one hidden layer, so two values are one too many
+    raw, _, _ = _models(tmp_path)[0]
+    path = tmp_path / "m.npz"
+    path.write_bytes(_with_metadata(raw, lambda m: m["params"].update({name: value})))
+    with pytest.raises(ValueError, match="hyper-parameters are invalid"):
+        MLPScratchClassifier.load(path)
