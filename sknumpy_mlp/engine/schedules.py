@@ -47,11 +47,17 @@ def _step(config, epoch, samples_seen):
     )
 
 
+def _cycle(config):
+    """Epochs of one cycle of the schedule proper (after the warm-up); the
+    annealing schedules and the held rate restart after it, as SGDR."""
+    return max(config.total_epochs - config.warmup_epochs, 1)
+
+
 def _annealing(config, epoch):
     """``(position, period, floor)`` of an annealing schedule: the epoch's
-    place in its cycle (restarting after a cycle, as SGDR), the epochs it
-    anneals over (the cycle less the held epochs) and the rate it anneals to."""
-    cycle = max(config.total_epochs - config.warmup_epochs, 1)
+    place in its cycle, the epochs it anneals over (the cycle less the held
+    epochs) and the rate it anneals to."""
+    cycle = _cycle(config)
     if config.hold_rate is None:
         return epoch % cycle, cycle, 0.0
     return epoch % cycle, max(cycle - config.hold_epochs, 1), config.hold_rate
@@ -143,7 +149,7 @@ class Schedule:
     def _holding(self, epoch):
         if self.hold_rate is None:
             return False
-        cycle = max(self.total_epochs - self.warmup_epochs, 1)
+        cycle = _cycle(self)
         return epoch % cycle >= cycle - self.hold_epochs
 
     def on_plateau(self, epoch):

@@ -374,9 +374,6 @@ class TrainResult:
         Epochs (or L-BFGS iterations) run.
     converged, interrupted, stopped : bool
         How it ended: the stopping rule, Ctrl-C, or a callback.
-    averaged_epochs : int
-        How many epochs' weights the network ends with the average of (0:
-        none, the last epoch's weights).
     optimizer_state, shuffle_state : dict or None
         What a warm start continues from (set by the estimators).
     """
@@ -387,7 +384,6 @@ class TrainResult:
     converged: bool = False
     interrupted: bool = False
     stopped: bool = False
-    averaged_epochs: int = 0
     optimizer_state: dict | None = None
     shuffle_state: dict | None = None
 
@@ -473,7 +469,7 @@ def train(network, optimizer, X, Y, config):
         for p, best in zip(network.parameters(), best_params, strict=True):
             p[...] = best
     if average is not None and not result.interrupted:
-        result.averaged_epochs = average.apply()
+        average.apply()
     result.n_iter = len(result.history)
     return result
 
