@@ -101,6 +101,13 @@ def main(argv=None):
         "deskewed images)",
     )
     parser.add_argument(
+        "--hidden-layers",
+        type=int,
+        nargs="+",
+        metavar="UNITS",
+        help="units of each hidden layer (default: 1024 1024)",
+    )
+    parser.add_argument(
         "--label-smoothing", type=float, default=0.0, help="try label smoothing"
     )
     parser.add_argument(
@@ -130,12 +137,16 @@ def main(argv=None):
         parser.error("--average-epochs must be between 0 and --epochs")
     if args.views < 0:
         parser.error("--views must be 0 or more")
+    if args.hidden_layers and min(args.hidden_layers) < 1:
+        parser.error("--hidden-layers must be positive")
 
     start = time.perf_counter()
     (X_train, y_train), (X_test, y_test) = load_mnist(args.data)
     if args.deskew:
         X_train, X_test = deskew(X_train), deskew(X_test)
     changes = {}
+    if args.hidden_layers:
+        changes["hidden_layer_sizes"] = tuple(args.hidden_layers)
     if args.label_smoothing:
         changes["label_smoothing"] = args.label_smoothing
     if args.normalization:

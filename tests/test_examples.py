@@ -71,6 +71,8 @@ def test_record_options_reach_the_estimator(monkeypatch):
     example = load_example("mnist_record")
     with pytest.raises(SystemExit):  # checked before any data is read
         example.main(["--epochs", "5", "--average-epochs", "6"])
+    with pytest.raises(SystemExit):
+        example.main(["--hidden-layers", "768", "0"])
     seen = {}
 
     def fake_recipe(epochs, seed, rotation=12.0, **changes):
@@ -84,9 +86,10 @@ def test_record_options_reach_the_estimator(monkeypatch):
     with pytest.raises(RuntimeError, match="stop before training"):
         example.main(
             ["--epochs", "5", "--schedule", "linear", "--average-epochs", "2",
-             "--average-learning-rate", "0.0002"]
+             "--average-learning-rate", "0.0002", "--hidden-layers", "768", "512"]
         )  # fmt: skip
     assert seen == {
+        "hidden_layer_sizes": (768, 512),
         "learning_rate": "linear",
         "average_epochs": 2,
         "average_learning_rate": 0.0002,
