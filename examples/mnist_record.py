@@ -4,8 +4,8 @@ MNIST above 99 % with a pure-NumPy MLP
 
 The project's accuracy recipe: one command that trains a plain multi-layer
 perceptron (no convolutions) from scratch on the 60 000 MNIST training images
-and prints its accuracy on the 10 000 test images, in about 7 minutes on two
-CPU cores. What gets it there, each a parameter of
+and prints its accuracy on the 10 000 test images, in 7 to 20 minutes on
+two CPU cores, depending on the CPU. What gets it there, each a parameter of
 :class:`~sknumpy_mlp.MLPScratchClassifier`:
 
 - width: two hidden layers of 1024 ReLU units (1.9 million weights);
@@ -79,7 +79,7 @@ def main(argv=None):
         "--epochs",
         type=int,
         default=90,
-        help="epochs of the cosine schedule (default: 90, about 7 minutes here)",
+        help="epochs of the cosine schedule (default: 90)",
     )
     parser.add_argument(
         "--views",
