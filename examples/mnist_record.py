@@ -108,6 +108,11 @@ def main(argv=None):
         help="units of each hidden layer (default: 1024 1024)",
     )
     parser.add_argument(
+        "--output-max-norm",
+        type=float,
+        help="max-norm of the output layer alone (default: the hidden layers' 2)",
+    )
+    parser.add_argument(
         "--label-smoothing", type=float, default=0.0, help="try label smoothing"
     )
     parser.add_argument(
@@ -139,6 +144,8 @@ def main(argv=None):
         parser.error("--views must be 0 or more")
     if args.hidden_layers and min(args.hidden_layers) < 1:
         parser.error("--hidden-layers must be positive")
+    if args.output_max_norm is not None and args.output_max_norm <= 0:
+        parser.error("--output-max-norm must be positive")
 
     start = time.perf_counter()
     (X_train, y_train), (X_test, y_test) = load_mnist(args.data)
@@ -147,6 +154,12 @@ def main(argv=None):
     changes = {}
     if args.hidden_layers:
         changes["hidden_layer_sizes"] = tuple(args.hidden_layers)
+    if args.output_max_norm is not None:
+        defaults = _recipe_params(args.epochs, args.seed, args.rotation)
+        hidden = changes.get("hidden_layer_sizes", defaults["hidden_layer_sizes"])
+        changes["max_norm"] = (defaults["max_norm"],) * len(hidden) + (
+            args.output_max_norm,
+        )
     if args.label_smoothing:
         changes["label_smoothing"] = args.label_smoothing
     if args.normalization:

@@ -124,7 +124,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
         "normalization": [StrOptions({"batch", "layer"}), list, tuple, None],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "max_norm": [Interval(Real, 0, None, closed="neither"), list, tuple, None],
         "average_epochs": [Interval(Integral, 1, None, closed="left"), None],
         "average_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "augment": [ImageAugmenter, None],
@@ -175,6 +175,7 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
     ):
         hidden, activations, dropouts, norms = self._layer_options()
         self._check_options(dropouts, incremental, norms)
+        self._max_norm_bounds(len(hidden))
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -474,6 +475,29 @@ class BaseMLP(PredictionMixin, CallbackSupportMixin, BaseEstimator):
                     f"{self.normalization!r}; expected 'batch', 'layer' or None."
                 )
         return kinds
+
+    def _max_norm_bounds(self, n_hidden):
+        """``max_norm`` as the engine takes it: None, one bound, or a tuple of
+        one bound (or None) per layer, the output layer last."""
+        value = self.max_norm
+        if value is None or isinstance(value, Real):
+            return value
+        bounds = tuple(value)
+        if len(bounds) != n_hidden + 1:
+            raise ValueError(
+                f"max_norm has {len(bounds)} entries but the network has "
+                f"{n_hidden + 1} layers ({n_hidden} hidden and the output layer): "
+                "give one bound, or one per layer."
+            )
+        for bound in bounds:
+            if bound is not None and (
+                isinstance(bound, bool) or not isinstance(bound, Real) or bound <= 0
+            ):
+                raise ValueError(
+                    "Every max_norm bound must be a positive number or None, got "
+                    f"{self.max_norm!r}."
+                )
+        return tuple(None if b is None else float(b) for b in bounds)
 
     def _dropout_rates(self, n_hidden):
         rates = self._per_hidden_layer("dropout", n_hidden, "rates")

@@ -140,7 +140,7 @@ def run_stochastic(
         rng=rng if estimator.shuffle else None,
         sample_weight=run.sample_weight,
         max_grad_norm=estimator.max_grad_norm,
-        max_norm=estimator.max_norm,
+        max_norm=estimator._max_norm_bounds(len(network.layers) - 1),
         augment=augment,
         tol=estimator.tol,
         n_iter_no_change=estimator.n_iter_no_change,

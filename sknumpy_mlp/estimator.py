@@ -114,10 +114,13 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLP):
         needs a stochastic solver and batches of at least 2 rows.
     max_grad_norm : float or None, default=None
         Clip every batch's gradient to this global L2 norm.
-    max_norm : float or None, default=None
+    max_norm : float, list or tuple, or None, default=None
         Max-norm constraint (Srivastava et al., 2014): after every update, the
         incoming weight vector of each unit (a column of each ``coefs_[i]``)
-        is scaled down to this L2 norm if it is longer.
+        is scaled down to this L2 norm if it is longer. A list or tuple gives
+        one bound per layer, the output layer last (``len(coefs_)`` entries;
+        None leaves that layer free), e.g. ``(2.0, 2.0, 1.0)`` for two
+        hidden layers.
     average_epochs : int or None, default=None
         End ``fit`` with the uniform average of the weights at the end of each
         of the last ``average_epochs`` of the ``max_iter`` epochs (the average

@@ -309,6 +309,50 @@ def test_apply_max_norm_shortens_only_long_columns():
     np.testing.assert_array_equal(W[:, 1:], before[:, 1:])  # norms <= 2 untouched
 
 
+def test_apply_max_norm_takes_one_bound_per_layer():
+    net = NeuralNetwork([Layer(3, 4, dtype="float64"), Layer(4, 2, dtype="float64")])
+    for layer in net.layers:
+        layer.weights[...] = 3.0
+    net.apply_max_norm([None, 1.5])
+    np.testing.assert_array_equal(net.layers[0].weights, 3.0)  # left free
+    np.testing.assert_allclose(np.linalg.norm(net.layers[1].weights, axis=0), 1.5)
+    with pytest.raises(ValueError, match="max_norm has 1 entries for 2 layers"):
+        net.apply_max_norm([1.0])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_max_norm_per_layer_bounds_each_layer_on_its_own(digits):
+    X, y = digits
+    params = dict(hidden_layer_sizes=(32,), max_iter=15, learning_rate_init=0.01,
+                  random_state=0)  # fmt: skip
+    clf = MLPScratchClassifier(max_norm=(None, 0.3), **params).fit(X, y)
+    hidden, output = (np.linalg.norm(W, axis=0).max() for W in clf.coefs_)
+    assert hidden > 0.3 and output <= 0.3 * (1 + 1e-5)
+    # the same bound for every layer is max_norm=bound, to the bit
+    one = MLPScratchClassifier(max_norm=0.3, **params).fit(X, y)
+    each = MLPScratchClassifier(max_norm=[0.3, 0.3], **params).fit(X, y)
+    for a, b in zip(one.coefs_, each.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(one.intercepts_, each.intercepts_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "max_norm, message",
+    [
+        ((1.0,), "max_norm has 1 entries but the network has 2 layers"),
+        ((1.0, 0.0), "Every max_norm bound must be a positive number or None"),
+        ((1.0, "2"), "Every max_norm bound must be a positive number or None"),
+    ],
+)
+def test_max_norm_per_layer_refuses_bad_bounds(digits, max_norm, message):
+    X, y = digits
+    clf = MLPScratchClassifier(hidden_layer_sizes=(8,), max_norm=max_norm)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+
+
 def test_max_norm_holds_after_training(digits):
     X, y = digits
     norms = {}

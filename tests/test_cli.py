@@ -162,12 +162,13 @@ def test_train_and_evaluate_on_npz_and_mnist(tmp_path):
 def test_train_with_the_record_options(digits_csv, tmp_path):
     model = tmp_path / "m.npz"
     run("train", "--data", digits_csv[0], "--augment", "--dropout", "0.1",
-        "--max-norm", "3", "--learning-rate", "cosine", "--max-iter", "5", "-q",
-        "--random-state", "0", "-o", model)  # fmt: skip
+        "--max-norm", "3,none", "--hidden-layer-sizes", "16", "--learning-rate",
+        "cosine", "--max-iter", "5", "-q", "--random-state", "0",
+        "-o", model)  # fmt: skip
     params = MLPScratchClassifier.load(model).get_params(deep=False)
     assert params["augment"].image_shape == (8, 8)
     assert params["augment"].elastic_alpha == 1.5
-    assert (params["dropout"], params["max_norm"]) == (0.1, 3.0)
+    assert (params["dropout"], params["max_norm"]) == (0.1, (3, None))
     assert params["learning_rate"] == "cosine"
 
 

@@ -73,6 +73,8 @@ def test_record_options_reach_the_estimator(monkeypatch):
         example.main(["--epochs", "5", "--average-epochs", "6"])
     with pytest.raises(SystemExit):
         example.main(["--hidden-layers", "768", "0"])
+    with pytest.raises(SystemExit):
+        example.main(["--output-max-norm", "0"])
     seen = {}
 
     def fake_recipe(epochs, seed, rotation=12.0, **changes):
@@ -86,10 +88,12 @@ def test_record_options_reach_the_estimator(monkeypatch):
     with pytest.raises(RuntimeError, match="stop before training"):
         example.main(
             ["--epochs", "5", "--schedule", "linear", "--average-epochs", "2",
-             "--average-learning-rate", "0.0002", "--hidden-layers", "768", "512"]
+             "--average-learning-rate", "0.0002", "--hidden-layers", "768", "512",
+             "--output-max-norm", "1"]
         )  # fmt: skip
     assert seen == {
         "hidden_layer_sizes": (768, 512),
+        "max_norm": (2.0, 2.0, 1.0),
         "learning_rate": "linear",
         "average_epochs": 2,
         "average_learning_rate": 0.0002,

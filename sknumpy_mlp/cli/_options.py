@@ -107,8 +107,8 @@ PARAMETER_OPTIONS = [
     ("normalization", "batch or layer normalization of the hidden layers, or one "
      "per hidden layer"),
     ("max_grad_norm", "clip each batch's gradient to this global norm, or none"),
-    ("max_norm", "max-norm constraint on each unit's incoming weights, or "
-     "none"),
+    ("max_norm", "max-norm constraint on each unit's incoming weights, or one "
+     "per layer, the output layer last (2,2,none), or none"),
     ("average_epochs", "end with the average of the last epochs' weights, or "
      "none"),
     ("average_learning_rate", "constant learning rate of the averaged epochs, or "
@@ -180,7 +180,11 @@ def _converter(name, constraints):
             candidates.append(float("inf"))
         candidates.append(_value(stripped))
         if "," in stripped or name in ("hidden_layer_sizes",):
-            items = [_value(part.strip()) for part in stripped.split(",") if part]
+            items = [
+                None if part.strip().lower() == "none" else _value(part.strip())
+                for part in stripped.split(",")
+                if part
+            ]
             candidates.append(tuple(items))
         if ":" in stripped:  # class_weight's label:weight pairs
             try:

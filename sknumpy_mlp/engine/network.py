@@ -416,22 +416,30 @@ class NeuralNetwork:
 
         For every column :math:`w_j` of every weight matrix,
         :math:`w_j \leftarrow w_j \min(1, c / \lVert w_j \rVert)`; biases are
-        not constrained.
+        not constrained. ``max_norm`` is one bound :math:`c` for every layer,
+        or a sequence of one per layer (None leaves that layer free).
         """
-        limit = max_norm * max_norm
+        if np.isscalar(max_norm):
+            max_norm = [max_norm] * len(self.layers)
+        elif len(max_norm) != len(self.layers):
+            raise ValueError(
+                f"max_norm has {len(max_norm)} entries for {len(self.layers)} "
+                "layers: give one bound, or one per layer."
+            )
         xp = namespace(self.layers[0].weights)
-        for layer in self.layers:
+        for layer, bound in zip(self.layers, max_norm, strict=True):
+            if bound is None:
+                continue
             W = layer.weights
+            limit = bound * bound
             if xp is not np:  # no branch on a value of the device
                 squares = xp.maximum(xp.sum(W * W, axis=0), limit)
-                W *= max_norm / xp.sqrt(squares)
+                W *= bound / xp.sqrt(squares)
                 continue
             squares = np.einsum("ij,ij->j", W, W)
             if squares.max(initial=0.0) > limit:
                 too_long = squares > limit
-                W[:, too_long] *= (max_norm / np.sqrt(squares[too_long])).astype(
-                    W.dtype
-                )
+                W[:, too_long] *= (bound / np.sqrt(squares[too_long])).astype(W.dtype)
 
     def _packed_groups(self):
         """``(owner, attribute)`` of every parameter as :meth:`pack` lays them

@@ -295,8 +295,10 @@ class TrainConfig:
     sample_weight : array or None
     max_grad_norm : float or None
         Clip every batch's gradient to this global norm.
-    max_norm : float or None
-        Max-norm constraint on each unit's incoming weights.
+    max_norm : float, sequence of (float or None), or None
+        Max-norm constraint on each unit's incoming weights: one bound for
+        every layer, or one per layer (see
+        :meth:`NeuralNetwork.apply_max_norm`).
     augment : callable or None
         ``augment(X_batch)`` returns the batch to train on.
     tol, n_iter_no_change : float, int
@@ -341,7 +343,7 @@ class TrainConfig:
     rng: object = None
     sample_weight: object = None
     max_grad_norm: float | None = None
-    max_norm: float | None = None
+    max_norm: float | tuple | None = None
     augment: object = None
     tol: float = 1e-4
     n_iter_no_change: float = 10
