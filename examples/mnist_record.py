@@ -135,6 +135,19 @@ def main(argv=None):
         type=float,
         help="constant learning rate of the averaged epochs (default: the schedule's)",
     )
+    parser.add_argument(
+        "--anneal-epochs",
+        type=int,
+        default=0,
+        help="shrink the distortions over the last epochs (0: never)",
+    )
+    parser.add_argument(
+        "--final-strength",
+        type=float,
+        default=0.25,
+        help="size of the last epoch's distortions, a fraction of the full "
+        "size (with --anneal-epochs; default: 0.25)",
+    )
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be positive")
@@ -146,6 +159,10 @@ def main(argv=None):
         parser.error("--hidden-layers must be positive")
     if args.output_max_norm is not None and args.output_max_norm <= 0:
         parser.error("--output-max-norm must be positive")
+    if not 0 <= args.anneal_epochs <= args.epochs:
+        parser.error("--anneal-epochs must be between 0 and --epochs")
+    if not 0 <= args.final_strength <= 1:
+        parser.error("--final-strength must be between 0 and 1")
 
     start = time.perf_counter()
     (X_train, y_train), (X_test, y_test) = load_mnist(args.data)
@@ -170,6 +187,11 @@ def main(argv=None):
         changes["average_epochs"] = args.average_epochs
     if args.average_learning_rate is not None:
         changes["average_learning_rate"] = args.average_learning_rate
+    if args.anneal_epochs:
+        augment = _recipe_params(args.epochs, args.seed, args.rotation)["augment"]
+        changes["augment"] = augment.set_params(
+            anneal_epochs=args.anneal_epochs, final_strength=args.final_strength
+        )
     clf = recipe(args.epochs, args.seed, args.rotation, **changes)
     print(
         f"training {clf.hidden_layer_sizes} for {args.epochs} epochs, seed {args.seed}"

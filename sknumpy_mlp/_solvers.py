@@ -93,6 +93,31 @@ def _schedule(estimator, continued_rate):
     )
 
 
+def _augmentation(estimator, rng, on_epoch_begin):
+    """The ``augment`` callable for the training loop and the epoch hook that
+    sets the strength of its distortions (:meth:`ImageAugmenter.strength`,
+    epochs counted as the learning-rate schedule counts them: ``max_iter`` to
+    a cycle, a warm start going on from the epochs already run)."""
+    augmenter = estimator.augment
+    if augmenter is None:
+        return None, on_epoch_begin
+    if not augmenter.anneal_epochs:
+        # checked against X by the estimator: no need to validate every batch
+        return functools.partial(augmenter.distort, rng=rng), on_epoch_begin
+    strength = [1.0]
+
+    def begin(epoch):  # epochs are counted from 1
+        strength[0] = augmenter.strength(
+            (epoch - 1) % estimator.max_iter, estimator.max_iter
+        )
+        on_epoch_begin(epoch)
+
+    def augment(X_batch):
+        return augmenter.distort(X_batch, rng, strength[0])
+
+    return augment, begin
+
+
 def run_stochastic(
     estimator, run, *, seed, dropouts, early_stopping, max_iter, average_epochs=None
 ):
@@ -127,10 +152,7 @@ def run_stochastic(
     batch_size = estimator.batch_size
     batch_size = min(200 if batch_size == "auto" else batch_size, n_samples)
     schedule = _schedule(estimator, continued_rate)
-    augment = estimator.augment
-    if augment is not None:
-        # checked against X by the estimator: no need to validate every batch
-        augment = functools.partial(augment.distort, rng=rng)
+    augment, on_epoch_begin = _augmentation(estimator, rng, run.callbacks.begin)
     config = TrainConfig(
         max_iter=max_iter,
         batch_size=batch_size,
@@ -150,7 +172,7 @@ def run_stochastic(
         validation=run.validation,
         monitor="loss" if estimator.scoring == "loss" else "score",
         stop_on_validation=early_stopping,
-        on_epoch_begin=run.callbacks.begin,
+        on_epoch_begin=on_epoch_begin,
         on_epoch_end=run.callbacks.end,
         gradients=[grads],
         rows=run.rows,

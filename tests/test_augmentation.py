@@ -260,9 +260,93 @@ def test_the_estimator_distorts_only_training_batches(digits):
     assert not np.array_equal(plain.fit(X, y).coefs_[0], clf.coefs_[0])
 
 
+def test_strength_is_full_then_falls_linearly_to_the_final_strength():
+    augmenter = ImageAugmenter(anneal_epochs=4, final_strength=0.0)
+    strengths = [augmenter.strength(e, 10) for e in range(10)]
+    np.testing.assert_allclose(strengths, [1] * 6 + [0.75, 0.5, 0.25, 0.0])
+    assert ImageAugmenter().strength(9, 10) == 1.0  # no annealing
+    # a longer annealing than the run: it is its last epochs that ran
+    longer = ImageAugmenter(anneal_epochs=8, final_strength=0.2)
+    assert longer.strength(3, 4) == pytest.approx(0.2)
+    assert longer.strength(0, 4) == pytest.approx(1 - 0.8 * 5 / 8)
+
+
+def test_strength_scales_every_distortion(digits):
+    X, _ = digits
+    full = ImageAugmenter((8, 8), max_shift=1, elastic_alpha=0.5, elastic_spacing=3)
+    rng = lambda: np.random.default_rng(7)  # noqa: E731
+    # strength 0: no distortion left, the images as they are (to rounding)
+    np.testing.assert_allclose(full.distort(X, rng(), 0.0), X, atol=1e-6)
+    # strength 1: the full distortions, bitwise
+    np.testing.assert_array_equal(full.distort(X, rng(), 1.0), full.distort(X, rng()))
+    half = ImageAugmenter(
+        (8, 8), max_shift=0.5, max_rotation=5.0, max_scale=0.05,
+        elastic_alpha=0.25, elastic_spacing=3,
+    )  # fmt: skip
+    np.testing.assert_allclose(
+        full.distort(X, rng(), 0.5), half.distort(X, rng()), atol=1e-6
+    )
+
+
+class EpochCountingAugmenter(ImageAugmenter):
+    """Sets its own size from the rows it has distorted (``n_rows`` an
+    epoch): what ``anneal_epochs`` must do, written the long way."""
+
+    def __init__(self, *args, n_rows=0, epochs=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.n_rows, self.epochs, self.rows = n_rows, epochs, 0
+
+    def distort(self, X, rng, strength=1.0):
+        epoch, start = self.rows // self.n_rows, self.epochs - self.anneal_epochs
+        f = 1.0
+        if epoch >= start:
+            f = 1.0 - (1.0 - self.final_strength) * (epoch - start + 1) / (
+                self.anneal_epochs
+            )
+        self.rows += len(X)
+        return ImageAugmenter(
+            self.image_shape, max_shift=self.max_shift * f,
+            max_rotation=self.max_rotation * f, max_scale=self.max_scale * f,
+            elastic_alpha=self.elastic_alpha * f,
+            elastic_spacing=self.elastic_spacing,
+        ).distort(X, rng)  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_estimator_anneals_the_distortions_over_the_last_epochs(digits):
+    X, y = digits
+    settings = dict(max_shift=1, elastic_alpha=0.5, elastic_spacing=3)
+    params = dict(max_iter=5, batch_size=64, dropout=0.1, random_state=0)
+    annealed = ImageAugmenter((8, 8), anneal_epochs=3, final_strength=0.25, **settings)
+    clf = MLPScratchClassifier(augment=annealed, **params).fit(X, y)
+    by_hand = EpochCountingAugmenter(
+        (8, 8), anneal_epochs=3, final_strength=0.25, n_rows=len(X), epochs=5,
+        **settings,
+    )  # fmt: skip
+    expected = MLPScratchClassifier(augment=by_hand, **params).fit(X, y)
+    for a, b in zip(clf.coefs_, expected.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    plain = ImageAugmenter((8, 8), **settings)
+    unannealed = MLPScratchClassifier(augment=plain, **params).fit(X, y)
+    assert not np.array_equal(unannealed.coefs_[0], clf.coefs_[0])
+    # a warm start counts on from the epochs already run, as the schedules do
+    first = MLPScratchClassifier(augment=annealed, warm_start=True, **params)
+    first.set_params(max_iter=5).fit(X, y)
+    first.fit(X, y)  # epochs 5-9: a second cycle of 5, annealed again
+    by_hand.rows, by_hand.epochs = 0, 5
+    again = MLPScratchClassifier(augment=by_hand, warm_start=True, **params)
+    again.fit(X, y)
+    by_hand.rows = 0  # the second cycle starts again at full strength
+    again.fit(X, y)
+    for a, b in zip(first.coefs_, again.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_augment_survives_clone_save_and_load(digits, tmp_path):
     X, y = digits
-    augmenter = ImageAugmenter((8, 8), max_shift=1.5, elastic_alpha=0.5)
+    augmenter = ImageAugmenter(
+        (8, 8), max_shift=1.5, elastic_alpha=0.5, anneal_epochs=2, final_strength=0.5
+    )
     clf = MLPScratchClassifier(augment=augmenter, max_iter=3, random_state=0)
     assert clone(clf).get_params()["augment"] == augmenter
     with pytest.warns(Warning):  # 3 epochs do not converge
@@ -271,7 +355,8 @@ def test_augment_survives_clone_save_and_load(digits, tmp_path):
     loaded = MLPScratchClassifier.load(tmp_path / "m.npz")
     assert loaded.augment == augmenter and loaded.augment is not augmenter
     assert repr(loaded.augment) == (
-        "ImageAugmenter(image_shape=(8, 8), max_shift=1.5, elastic_alpha=0.5)"
+        "ImageAugmenter(image_shape=(8, 8), max_shift=1.5, elastic_alpha=0.5, "
+        "anneal_epochs=2, final_strength=0.5)"
     )
 
 
@@ -285,6 +370,9 @@ def test_augment_survives_clone_save_and_load(digits, tmp_path):
         (ImageAugmenter(max_scale=1.5), np.zeros((10, 784)), "adam", "max_scale"),
         (ImageAugmenter(max_shift=-1), np.zeros((10, 784)), "adam", "max_shift"),
         (ImageAugmenter(elastic_spacing=0), np.zeros((10, 784)), "adam", "spacing"),
+        (ImageAugmenter(anneal_epochs=-1), np.zeros((10, 784)), "adam", "anneal"),
+        (ImageAugmenter(anneal_epochs=2.5), np.zeros((10, 784)), "adam", "anneal"),
+        (ImageAugmenter(final_strength=2), np.zeros((10, 784)), "adam", "final_str"),
     ],
 )
 def test_bad_augment_settings_are_errors(augmenter, X, solver, message):

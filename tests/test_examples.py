@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from sknumpy_mlp import ImageAugmenter
+
 from .conftest import MNIST_DIR, load_example
 
 
@@ -75,6 +77,10 @@ def test_record_options_reach_the_estimator(monkeypatch):
         example.main(["--hidden-layers", "768", "0"])
     with pytest.raises(SystemExit):
         example.main(["--output-max-norm", "0"])
+    with pytest.raises(SystemExit):
+        example.main(["--epochs", "5", "--anneal-epochs", "6"])
+    with pytest.raises(SystemExit):
+        example.main(["--anneal-epochs", "5", "--final-strength", "1.5"])
     seen = {}
 
     def fake_recipe(epochs, seed, rotation=12.0, **changes):
@@ -89,7 +95,8 @@ def test_record_options_reach_the_estimator(monkeypatch):
         example.main(
             ["--epochs", "5", "--schedule", "linear", "--average-epochs", "2",
              "--average-learning-rate", "0.0002", "--hidden-layers", "768", "512",
-             "--output-max-norm", "1"]
+             "--output-max-norm", "1", "--anneal-epochs", "3",
+             "--final-strength", "0.5"]
         )  # fmt: skip
     assert seen == {
         "hidden_layer_sizes": (768, 512),
@@ -97,5 +104,9 @@ def test_record_options_reach_the_estimator(monkeypatch):
         "learning_rate": "linear",
         "average_epochs": 2,
         "average_learning_rate": 0.0002,
+        "augment": ImageAugmenter(
+            (28, 28), max_shift=2, max_rotation=12.0, max_scale=0.1,
+            elastic_alpha=1.5, anneal_epochs=3, final_strength=0.5,
+        ),
         "epochs": 5,
-    }
+    }  # fmt: skip

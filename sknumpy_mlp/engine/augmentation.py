@@ -51,6 +51,14 @@ class ImageAugmenter:
     elastic_spacing : float, default=7.0
         Largest distance in pixels between the control points of the elastic
         field (they are spread evenly from edge to edge): larger is smoother.
+    anneal_epochs : int, default=0
+        Over the last ``anneal_epochs`` epochs of training, the distortions
+        shrink linearly to ``final_strength`` times their size (0: they keep
+        their size). See :meth:`strength`.
+    final_strength : float, default=1.0
+        The size of the distortions in the last epoch, as a fraction of the
+        full size, in ``[0, 1]``: 0 trains the last epoch on the images as
+        they are.
 
     Examples
     --------
@@ -74,6 +82,8 @@ class ImageAugmenter:
         max_scale=0.1,
         elastic_alpha=0.0,
         elastic_spacing=7.0,
+        anneal_epochs=0,
+        final_strength=1.0,
     ):
         self.image_shape = image_shape
         self.max_shift = max_shift
@@ -81,6 +91,8 @@ class ImageAugmenter:
         self.max_scale = max_scale
         self.elastic_alpha = elastic_alpha
         self.elastic_spacing = elastic_spacing
+        self.anneal_epochs = anneal_epochs
+        self.final_strength = final_strength
 
     _PARAMS = (
         "image_shape",
@@ -89,6 +101,8 @@ class ImageAugmenter:
         "max_scale",
         "elastic_alpha",
         "elastic_spacing",
+        "anneal_epochs",
+        "final_strength",
     )
 
     def get_params(self, deep=True):
@@ -136,6 +150,14 @@ class ImageAugmenter:
         spacing = self.elastic_spacing
         if not (isinstance(spacing, int | float) and 1 <= spacing < math.inf):
             raise ValueError(f"elastic_spacing must be >= 1; got {spacing!r}.")
+        anneal = self.anneal_epochs
+        if not (isinstance(anneal, int | np.integer) and anneal >= 0) or isinstance(
+            anneal, bool
+        ):
+            raise ValueError(f"anneal_epochs must be an integer >= 0; got {anneal!r}.")
+        final = self.final_strength
+        if not (isinstance(final, int | float) and 0 <= final <= 1):
+            raise ValueError(f"final_strength must be in [0, 1]; got {final!r}.")
         if n_features is not None and shape[0] * shape[1] != n_features:
             raise ValueError(
                 f"image_shape {tuple(shape)} has {shape[0] * shape[1]} "
@@ -216,33 +238,70 @@ class ImageAugmenter:
         total /= n_views + 1
         return total
 
-    def distort(self, X, rng):
+    def strength(self, epoch, total_epochs):
+        r"""The size of the distortions in epoch ``epoch`` (from 0) of
+        ``total_epochs``, as a fraction of the full size.
+
+        With :math:`A` = ``anneal_epochs``, :math:`T` = ``total_epochs`` and
+        :math:`s_f` = ``final_strength``, epoch :math:`e` distorts at
+
+        .. math::
+
+           s(e) = \begin{cases}
+               1 & e < T - A, \\
+               1 - (1 - s_f) \, \dfrac{e - (T - A) + 1}{A} & \text{otherwise,}
+           \end{cases}
+
+        which reaches :math:`s_f` in the last epoch: the training images come
+        closer to the undistorted ones the network is tested on while the
+        learning rate anneals to zero. The estimators count epochs as their
+        learning-rate schedules do, ``max_iter`` to a cycle.
+
+        Examples
+        --------
+        >>> from sknumpy_mlp import ImageAugmenter
+        >>> augmenter = ImageAugmenter(anneal_epochs=4, final_strength=0.2)
+        >>> [round(augmenter.strength(e, 10), 2) for e in range(5, 10)]
+        [1.0, 0.8, 0.6, 0.4, 0.2]
+        """
+        start = total_epochs - self.anneal_epochs
+        if self.anneal_epochs == 0 or epoch < start:
+            return 1.0
+        return 1.0 - (1.0 - self.final_strength) * (epoch - start + 1) / (
+            self.anneal_epochs
+        )
+
+    def distort(self, X, rng, strength=1.0):
         """:meth:`transform` without the checks, for ``X`` already checked
-        (the estimator calls it on every training batch)."""
+        (the estimator calls it on every training batch); ``strength`` scales
+        every distortion (the shift, rotation, scaling and elastic
+        displacement) by that factor."""
         dtype = _float_dtype(X)
         height, width = (int(s) for s in self.image_shape)
         n = X.shape[0]
-        rows, cols = self._source_coordinates(n, height, width, rng, dtype)
+        rows, cols = self._source_coordinates(n, height, width, rng, dtype, strength)
         return _bilinear(X.reshape(n, height, width), rows, cols).astype(
             dtype, copy=False
         )
 
-    def _source_coordinates(self, n, height, width, rng, dtype):
+    def _source_coordinates(self, n, height, width, rng, dtype, strength=1.0):
         """Where each output pixel of each image is read from: two (n, h*w)."""
+        max_rotation = self.max_rotation * strength
+        max_scale = self.max_scale * strength
+        max_shift = self.max_shift * strength
+        alpha = self.elastic_alpha * strength
         work = np.float32 if dtype == np.float32 else np.float64
         qr, qc, weights = _constants(
             height, width, float(self.elastic_spacing), np.dtype(work).name
         )
         centre_r, centre_c = (height - 1) / 2, (width - 1) / 2
-        theta = np.deg2rad(rng.uniform(-self.max_rotation, self.max_rotation, n))
-        scale = rng.uniform(1 - self.max_scale, 1 + self.max_scale, n)
-        shift = rng.uniform(-self.max_shift, self.max_shift, (2, n))
+        theta = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))
+        scale = rng.uniform(1 - max_scale, 1 + max_scale, n)
+        shift = rng.uniform(-max_shift, max_shift, (2, n))
         cos = (np.cos(theta) / scale).astype(work)[:, None]
         sin = (np.sin(theta) / scale).astype(work)[:, None]
-        if self.elastic_alpha > 0:
-            field = rng.uniform(
-                -self.elastic_alpha, self.elastic_alpha, (2 * n, weights.shape[1])
-            ).astype(work)
+        if alpha > 0:
+            field = rng.uniform(-alpha, alpha, (2 * n, weights.shape[1])).astype(work)
             rows, cols = np.split(field @ weights.T, 2)
         else:
             rows = np.zeros((n, height * width), dtype=work)
