@@ -168,11 +168,11 @@ def main(argv=None):
     (X_train, y_train), (X_test, y_test) = load_mnist(args.data)
     if args.deskew:
         X_train, X_test = deskew(X_train), deskew(X_test)
+    defaults = _recipe_params(args.epochs, args.seed, args.rotation)
     changes = {}
     if args.hidden_layers:
         changes["hidden_layer_sizes"] = tuple(args.hidden_layers)
     if args.output_max_norm is not None:
-        defaults = _recipe_params(args.epochs, args.seed, args.rotation)
         hidden = changes.get("hidden_layer_sizes", defaults["hidden_layer_sizes"])
         changes["max_norm"] = (defaults["max_norm"],) * len(hidden) + (
             args.output_max_norm,
@@ -188,8 +188,7 @@ def main(argv=None):
     if args.average_learning_rate is not None:
         changes["average_learning_rate"] = args.average_learning_rate
     if args.anneal_epochs:
-        augment = _recipe_params(args.epochs, args.seed, args.rotation)["augment"]
-        changes["augment"] = augment.set_params(
+        changes["augment"] = defaults["augment"].set_params(
             anneal_epochs=args.anneal_epochs, final_strength=args.final_strength
         )
     clf = recipe(args.epochs, args.seed, args.rotation, **changes)

@@ -151,8 +151,8 @@ class ImageAugmenter:
         if not (isinstance(spacing, int | float) and 1 <= spacing < math.inf):
             raise ValueError(f"elastic_spacing must be >= 1; got {spacing!r}.")
         anneal = self.anneal_epochs
-        if not (isinstance(anneal, int | np.integer) and anneal >= 0) or isinstance(
-            anneal, bool
+        if isinstance(anneal, bool) or not (
+            isinstance(anneal, int | np.integer) and anneal >= 0
         ):
             raise ValueError(f"anneal_epochs must be an integer >= 0; got {anneal!r}.")
         final = self.final_strength
