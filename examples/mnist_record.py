@@ -4,7 +4,7 @@ MNIST above 99 % with a pure-NumPy MLP
 
 The project's accuracy recipe: one command that trains a plain multi-layer
 perceptron (no convolutions) from scratch on the 60 000 MNIST training images
-and prints its accuracy on the 10 000 test images, in 7 to 20 minutes on
+and prints its accuracy on the 10 000 test images, in 10 to 25 minutes on
 two CPU cores, depending on the CPU. What gets it there, each a parameter of
 :class:`~sknumpy_mlp.MLPScratchClassifier`:
 

@@ -55,7 +55,7 @@ def test_the_scripts_reject_bad_input_clearly(tmp_path, capsys):
 
 
 def test_record_recipe_runs_and_ends_with_the_test_accuracy(capsys):
-    """One epoch of the record's recipe (the full run takes 7 to 20 minutes)."""
+    """One epoch of the record's recipe (the full run takes 10 to 25 minutes)."""
     accuracy = load_example("mnist_record").main(
         ["--data", str(MNIST_DIR), "--epochs", "1", "--views", "2", "--deskew"]
     )
